@@ -1,0 +1,65 @@
+"""The one Whoosh analyzer and the index schemas, shared by indexing, query parsing and snippets.
+
+Whoosh pickles the schema into the index, so the analyzer is built only from Whoosh's own
+classes (stable import paths).
+"""
+
+from __future__ import annotations
+
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StandardAnalyzer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+TITLE_BOOST = 2.0
+CHUNK_INDEX = "chunks"
+ARTICLE_INDEX = "articles"
+
+
+def text_analyzer() -> Analyzer:
+    """Word tokens, lower-cased, accents folded, English stop words removed, Porter-stemmed."""
+    return (RegexTokenizer(r"\w+(\.?\w+)*") | LowercaseFilter() | CharsetFilter(accent_map)
+            | StopFilter() | StemFilter())
+
+
+def chunk_schema(title_boost: float = TITLE_BOOST) -> Schema:
+    """One document per passage: BM25F over title and body, with metadata for filters."""
+    analyzer = text_analyzer()
+    return Schema(
+        chunk_id=ID(stored=True, unique=True),
+        article_id=ID(stored=True),
+        position=NUMERIC(stored=True),
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=title_boost),
+        body=TEXT(analyzer=analyzer, stored=True, phrase=True, chars=True),
+        published=DATETIME(sortable=True),  # for date filters and sorting (naive UTC)
+        date=STORED(),  # the publication date as given (ISO 8601, time zone kept), for display
+        source=KEYWORD(stored=True, lowercase=True, commas=True),
+        author=TEXT(analyzer=StandardAnalyzer(stoplist=None), stored=True),
+        url=ID(stored=True),
+        start=STORED(),
+        end=STORED(),
+    )
+
+
+def article_schema() -> Schema:
+    """One document per article: the article store (clean text, metadata, source, hash)."""
+    return Schema(
+        article_id=ID(stored=True, unique=True),
+        content_hash=ID(stored=True),
+        url=ID(stored=True),
+        path=ID(stored=True),
+        title=STORED(),
+        body=STORED(),
+        published=STORED(),
+        author=STORED(),
+        source=STORED(),
+        chunks=STORED(),
+        raw=STORED(),
+    )

@@ -1,0 +1,31 @@
+"""Build settings recorded in the manifest; changing them requires a rebuild."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .analysis import TITLE_BOOST
+from .chunk import ChunkSettings
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """How articles become index entries."""
+
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    title_boost: float = TITLE_BOOST
+    embed_title: bool = True   # the headline is prepended to every passage before embedding
+    embed_batch: int = 64      # passages per encoder call
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the manifest (``embed_batch`` does not change the index, so it is left out)."""
+        return {"chunking": self.chunking.as_dict(), "title_boost": self.title_boost,
+                "embed_title": self.embed_title}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildSettings:
+        """Settings as recorded in a manifest."""
+        return cls(chunking=ChunkSettings(**data.get("chunking", {})),
+                   title_boost=float(data.get("title_boost", TITLE_BOOST)),
+                   embed_title=bool(data.get("embed_title", True)))

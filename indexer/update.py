@@ -1,0 +1,257 @@
+"""One atomic update of an index: a new snapshot (hard-link clone of the current one) is written,
+then the manifest is switched to it. Readers keep seeing the old snapshot until the switch."""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from whoosh.writing import IndexWriter
+
+from . import embed
+from .analysis import ARTICLE_INDEX, CHUNK_INDEX
+from .atomic import clone_tree, remove_tree
+from .chunk import chunk_text
+from .errors import IndexFormatError, ModelMismatchError
+from .keyword_index import WRITER_LIMIT_MB, create_indexes, open_writable, to_datetime
+from .layout import SNAPSHOTS, Manifest, ModelInfo, index_exists, read_manifest, snapshot_path, write_manifest
+from .lock import DEFAULT_TIMEOUT, WriteLock
+from .records import Article, Chunk
+from .settings import BuildSettings
+from .vector_store import VectorStore
+from .version import __version__
+
+
+@dataclass
+class UpdateCounts:
+    """What an update did, article by article."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (article id, duplicate of)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _next_snapshot(index_dir: Path, current: str | None) -> str:
+    names = [int(p.name) for p in (index_dir / SNAPSHOTS).glob("*") if p.name.isdigit()]
+    if current and current.isdigit():
+        names.append(int(current))
+    return f"{max(names, default=0) + 1:08d}"
+
+
+class IndexUpdate:
+    """Context manager for adding and removing articles; nothing is visible before :meth:`commit`.
+
+    Leaving the block without committing (or with an exception) discards the new snapshot.
+    """
+
+    def __init__(self, index_dir: str | os.PathLike[str], *, model: str | None = None,
+                 settings: BuildSettings | None = None, lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.index_dir = Path(index_dir)
+        self.requested_model = model
+        self.requested_settings = settings
+        self.lock = WriteLock(self.index_dir, lock_timeout)
+        self.counts = UpdateCounts()
+        self._pending: list[tuple[Chunk, str]] = []  # (chunk, text to embed)
+        self._new_ids: list[str] = []
+        self._new_vectors: list[np.ndarray] = []
+        self._removed_chunks: list[str] = []
+        self._run_ids: set[str] = set()
+        self._run_hashes: dict[str, str] = {}
+        self._encoder: embed.Encoder | None = None
+        self._committed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> IndexUpdate:
+        self.lock.acquire()
+        try:
+            self._open()
+        except BaseException:
+            self.lock.release()
+            raise
+        return self
+
+    def _open(self) -> None:
+        self.previous: Manifest | None = read_manifest(self.index_dir) if index_exists(self.index_dir) else None
+        if self.previous is not None:
+            if not embed.same_model(self.previous.model.path, self.requested_model):
+                raise ModelMismatchError(self.previous.model.name, self.requested_model or "")
+            self.settings = BuildSettings.from_dict(self.previous.settings)
+            self.model_name, self.model_path = self.previous.model.name, self.previous.model.path
+        else:
+            self.settings = self.requested_settings or BuildSettings()
+            self.model_name, self.model_path = embed.model_spec(self.requested_model)
+        self._collect_garbage()
+        self.snapshot = _next_snapshot(self.index_dir, self.previous and self.previous.snapshot)
+        self.dir = snapshot_path(self.index_dir, self.snapshot)
+        if self.previous is not None:
+            old = snapshot_path(self.index_dir, self.previous.snapshot)
+            clone_tree(old, self.dir, skip=lambda name: name.endswith("LOCK") or name.endswith(".tmp"))
+            self.store = VectorStore.load(self.dir)
+            self.chunk_ix = open_writable(self.dir, CHUNK_INDEX)
+            self.article_ix = open_writable(self.dir, ARTICLE_INDEX)
+        else:
+            self.chunk_ix, self.article_ix = create_indexes(self.dir, title_boost=self.settings.title_boost)
+            self.store = None
+        self.articles = self.article_ix.searcher()
+        self.chunk_writer: IndexWriter = self.chunk_ix.writer(limitmb=WRITER_LIMIT_MB)
+        self.article_writer: IndexWriter = self.article_ix.writer()
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if not self._committed:
+                self._abort()
+        finally:
+            self.lock.release()
+
+    def _abort(self) -> None:
+        for closer in (self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - best effort while unwinding
+                pass
+        remove_tree(self.dir)
+
+    def _collect_garbage(self) -> None:
+        """Remove snapshots that the manifest does not name (left by finished or killed writers)."""
+        current = self.previous.snapshot if self.previous else None
+        for path in (self.index_dir / SNAPSHOTS).glob("*"):
+            if path.name != current:
+                remove_tree(path)
+
+    # -- changes -----------------------------------------------------------------------------
+    def _stored(self, field_name: str, value: str) -> dict | None:
+        return self.articles.document(**{field_name: value})
+
+    def add(self, article: Article, raw: dict[str, str] | None = None) -> str:
+        """Add or replace one article (``raw``: its input fields, kept for rebuilds); returns ``added``, ``updated``, ``unchanged``, ``duplicate`` or ``repeated``."""
+        aid = article.article_id
+        if aid in self._run_ids:
+            return "repeated"
+        old = self._stored("article_id", aid)
+        if old is not None and old.get("content_hash") == article.content_hash:
+            self._run_ids.add(aid)
+            self.counts.unchanged += 1
+            return "unchanged"
+        twin = self._run_hashes.get(article.content_hash)
+        if twin is None:
+            same = self._stored("content_hash", article.content_hash)
+            twin = same["article_id"] if same and same["article_id"] != aid else None
+        if twin is not None and twin != aid:
+            self.counts.duplicates.append((aid, twin))
+            return "duplicate"
+        replaced = old is not None
+        if article.url and not replaced:
+            same_url = self._stored("url", article.url)
+            if same_url is not None and same_url["article_id"] not in self._run_ids:
+                self._delete(same_url["article_id"], same_url)
+                replaced = True
+        if old is not None:
+            self._delete(aid, old)
+        self._run_ids.add(aid)
+        self._run_hashes[article.content_hash] = aid
+        self._write(article, raw)
+        if replaced:
+            self.counts.updated += 1
+            return "updated"
+        self.counts.added += 1
+        return "added"
+
+    def remove(self, article_id: str) -> bool:
+        """Delete an article; False if the index does not hold it."""
+        old = self._stored("article_id", article_id)
+        if old is None:
+            return False
+        self._delete(article_id, old)
+        self.counts.removed += 1
+        return True
+
+    def _delete(self, article_id: str, stored: dict) -> None:
+        self.chunk_writer.delete_by_term("article_id", article_id)
+        self.article_writer.delete_by_term("article_id", article_id)
+        self._removed_chunks.extend(f"{article_id}#{i}" for i in range(int(stored.get("chunks", 0))))
+
+    def _write(self, article: Article, raw: dict | None = None) -> None:
+        chunks = chunk_text(article.article_id, article.body, self.settings.chunking)
+        published = to_datetime(article.published)
+        for chunk in chunks:
+            self.chunk_writer.add_document(
+                chunk_id=chunk.chunk_id, article_id=article.article_id, position=chunk.position,
+                title=article.title, body=chunk.text, published=published, date=article.published,
+                source=article.source or None, author=article.author or None, url=article.url or None,
+                start=chunk.start, end=chunk.end)
+            prefix = f"{article.title}\n" if self.settings.embed_title and article.title else ""
+            self._pending.append((chunk, prefix + chunk.text))
+        self.article_writer.add_document(
+            article_id=article.article_id, content_hash=article.content_hash,
+            url=article.url or None, path=article.path or None, title=article.title, body=article.body,
+            published=article.published, author=article.author, source=article.source,
+            chunks=len(chunks), raw=zlib.compress(json.dumps(raw or {}).encode("utf-8")))
+        self.counts.chunks += len(chunks)
+        if len(self._pending) >= self.settings.embed_batch:
+            self.flush()
+
+    # -- embedding and commit ---------------------------------------------------------------
+    @property
+    def encoder(self) -> embed.Encoder:
+        """The index's encoder, loaded on first use (an update that embeds nothing never loads it)."""
+        if self._encoder is None:
+            self._encoder = embed.load_encoder(self.model_name, self.model_path)
+            if self.previous is not None and self._encoder.dim != self.previous.model.dim:
+                raise IndexFormatError(
+                    f"the model at {self.model_path} gives {self._encoder.dim}-d vectors; "
+                    f"the index holds {self.previous.model.dim}-d vectors")
+        return self._encoder
+
+    def flush(self) -> None:
+        """Embed the passages written since the last flush."""
+        if not self._pending:
+            return
+        vectors = self.encoder.encode([text for _, text in self._pending], batch_size=self.settings.embed_batch)
+        self._new_ids.extend(chunk.chunk_id for chunk, _ in self._pending)
+        self._new_vectors.append(vectors)
+        self._pending.clear()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the update has anything to commit."""
+        c = self.counts
+        return bool(c.added or c.updated or c.removed)
+
+    def commit(self) -> Manifest:
+        """Write everything and switch the manifest to the new snapshot (the atomic step)."""
+        self.flush()
+        self.articles.close()
+        self.chunk_writer.commit()
+        self.article_writer.commit()
+        dim = self._encoder.dim if self._encoder else (self.previous.model.dim if self.previous else 0)
+        store = self.store if self.store is not None else VectorStore.empty(dim)
+        vectors = np.concatenate(self._new_vectors) if self._new_vectors else np.zeros((0, dim), np.float32)
+        store = store.updated(self._removed_chunks, self._new_ids, vectors)
+        store.save(self.dir)
+        n_chunks = self.chunk_ix.doc_count()
+        n_articles = self.article_ix.doc_count()
+        if n_chunks != len(store):
+            raise IndexFormatError(f"internal error: {n_chunks} keyword documents but {len(store)} vectors")
+        now = _now()
+        manifest = Manifest(
+            snapshot=self.snapshot, model=ModelInfo(self.model_name, self.model_path, dim),
+            articles=n_articles, chunks=n_chunks, settings=self.settings.as_dict(),
+            created=self.previous.created if self.previous else now, updated=now,
+            newsdig_version=__version__)
+        write_manifest(self.index_dir, manifest)
+        self._committed = True
+        if self.previous is not None:
+            remove_tree(snapshot_path(self.index_dir, self.previous.snapshot))
+        return manifest

@@ -1,0 +1,55 @@
+"""Score fusion: pure functions over ``{id: score}`` runs. Ties are broken by id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+RRF_K = 60
+DEFAULT_WEIGHT = 0.5  # weight of the semantic run in the convex combination
+
+
+def ranked(scores: Mapping[str, float]) -> list[str]:
+    """Ids by descending score, ties broken by ascending id."""
+    return sorted(scores, key=lambda i: (-scores[i], i))
+
+
+def minmax(scores: Mapping[str, float]) -> dict[str, float]:
+    """Scale scores to [0, 1]; a run whose scores are all equal maps to 1.0."""
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    if high <= low:
+        return {i: 1.0 for i in scores}
+    span = high - low
+    return {i: (s - low) / span for i, s in scores.items()}
+
+
+def rrf(runs: Sequence[Mapping[str, float]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion: ``sum(1 / (k + rank))`` over the runs an id appears in (rank from 1)."""
+    fused: dict[str, float] = {}
+    for run in runs:
+        for rank, doc in enumerate(ranked(run), start=1):
+            fused[doc] = fused.get(doc, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def convex(keyword: Mapping[str, float], semantic: Mapping[str, float],
+           weight: float = DEFAULT_WEIGHT) -> dict[str, float]:
+    """``(1 - weight) * minmax(keyword) + weight * minmax(semantic)``; an id missing from a run scores 0 there."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must be between 0 and 1, not {weight}")
+    kw, sem = minmax(keyword), minmax(semantic)
+    return {i: (1.0 - weight) * kw.get(i, 0.0) + weight * sem.get(i, 0.0) for i in set(kw) | set(sem)}
+
+
+def collapse(scores: Mapping[str, float], group_of: Callable[[str], str]) -> dict[str, tuple[float, str]]:
+    """Group item scores (chunks) by ``group_of`` (their article): each group keeps its best item.
+
+    Returns ``{group: (best score, best item)}``; ties between items go to the smaller id.
+    """
+    best: dict[str, tuple[float, str]] = {}
+    for item in ranked(scores):
+        group = group_of(item)
+        if group not in best:
+            best[group] = (scores[item], item)
+    return best

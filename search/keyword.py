@@ -1,0 +1,58 @@
+"""Keyword candidates: the query parsed with the index's analyzer, scored by Whoosh BM25F."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.searching import Searcher
+
+from indexer.analysis import text_analyzer
+
+SEARCH_FIELDS = ("title", "body")
+# A "?" that ends a word is a question mark, not a one-letter wildcard ("who won?").
+_QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\"')]|$)")
+
+
+@dataclass(frozen=True)
+class KeywordQuery:
+    """A parsed query and the analysed terms used to highlight it."""
+
+    text: str
+    query: wq.Query
+    terms: frozenset[str]
+
+
+def parse_query(searcher: Searcher, text: str) -> KeywordQuery:
+    """Parse with Whoosh's query language; plain words mean "any of these, more is better".
+
+    A query Whoosh cannot parse is searched as plain words instead of failing.
+    """
+    parser = MultifieldParser(list(SEARCH_FIELDS), searcher.schema, group=OrGroup)
+    try:
+        parsed = parser.parse(_QUESTION_MARK.sub(" ", text))
+    except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
+        parsed = _plain_words(text)
+    if parsed is wq.NullQuery:
+        parsed = _plain_words(text)
+    terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
+                      for field, t in parsed.iter_all_terms() if field in SEARCH_FIELDS)
+    return KeywordQuery(text, parsed, terms)
+
+
+def _plain_words(text: str) -> wq.Query:
+    words = [token.text for token in text_analyzer()(text)]
+    if not words:
+        return wq.NullQuery
+    return wq.Or([wq.Term(field, w) for w in dict.fromkeys(words) for field in SEARCH_FIELDS])
+
+
+def keyword_candidates(searcher: Searcher, query: KeywordQuery, limit: int,
+                       only: set[int] | None = None) -> dict[int, float]:
+    """``{docnum: BM25F score}`` for the best ``limit`` chunks (optionally only among ``only``)."""
+    if query.query is wq.NullQuery:
+        return {}
+    results = searcher.search(query.query, limit=limit, filter=only, terms=False)
+    return {hit.docnum: float(hit.score) for hit in results}

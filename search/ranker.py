@@ -1,0 +1,144 @@
+"""Hybrid search: over-fetch from both retrievers, fuse, collapse chunks to articles, cut, snippet."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer import embed
+from indexer.errors import ModelMismatchError, QueryError
+from indexer.sentences import sentence_spans
+
+from . import fusion
+from .keyword import keyword_candidates, parse_query
+from .reader import IndexReader
+from .snippets import make_snippet, query_terms
+
+MODES = ("hybrid", "keyword", "semantic")
+FUSIONS = ("convex", "rrf")
+MIN_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a result list (``--json`` writes these keys)."""
+
+    rank: int
+    article_id: str
+    chunk_id: str
+    title: str | None
+    url: str | None
+    published: str | None
+    source: str | None
+    score: float
+    keyword_score: float | None
+    semantic_score: float | None
+    snippet: str
+
+
+class Searcher:
+    """Answers queries against one committed snapshot of an index."""
+
+    def __init__(self, index_dir: str | os.PathLike[str], *, model: str | None = None) -> None:
+        self.reader = IndexReader(index_dir)
+        info = self.reader.manifest.model
+        if not embed.same_model(info.path, model):
+            raise ModelMismatchError(info.name, model or "")
+        self._encoder: embed.Encoder | None = None
+
+    @property
+    def encoder(self) -> embed.Encoder:
+        """The index's own model, loaded on first semantic use."""
+        if self._encoder is None:
+            info = self.reader.manifest.model
+            self._encoder = embed.load_encoder(info.name, info.path)
+        return self._encoder
+
+    def search(self, text: str, *, limit: int = 10, mode: str = "hybrid", fusion_method: str = "convex",
+               weight: float = fusion.DEFAULT_WEIGHT, depth: int | None = None) -> list[Hit]:
+        """The best ``limit`` articles for ``text``; see the module docstring for the steps."""
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
+        if fusion_method not in FUSIONS:
+            raise QueryError(f"unknown fusion {fusion_method!r} (choose from {', '.join(FUSIONS)})")
+        text = text.strip()
+        if not text:
+            raise QueryError("empty query", hint="give some words to search for")
+        if limit <= 0:
+            return []
+        depth = max(MIN_DEPTH, depth or 0, 10 * limit)
+        reader = self.reader
+        kq = parse_query(reader.searcher, text)
+        keyword: dict[str, float] = {}
+        semantic: dict[str, float] = {}
+        qvec: np.ndarray | None = None
+        if mode != "semantic":
+            found = keyword_candidates(reader.searcher, kq, depth)
+            keyword = {reader.chunk_fields(d)["chunk_id"]: s for d, s in found.items()}
+        if mode != "keyword" and len(reader.store):
+            qvec = self.encoder.encode([text])[0]
+            semantic = dict(reader.store.search(qvec, depth))
+        if mode == "hybrid":
+            # Complete both runs over the union of candidates, so fusion compares like with like.
+            semantic.update(reader.store.scores_of(qvec, [c for c in keyword if c not in semantic])
+                            if qvec is not None else {})
+            missing = [d for c in semantic if c not in keyword and (d := reader.docnum_of(c)) is not None]
+            if missing:
+                extra = keyword_candidates(reader.searcher, kq, len(missing), only=set(missing))
+                keyword.update({reader.chunk_fields(d)["chunk_id"]: s for d, s in extra.items()})
+            if fusion_method == "rrf":
+                fused = fusion.rrf([keyword, semantic])
+            else:
+                fused = fusion.convex(keyword, semantic, weight)
+        else:
+            fused = keyword if mode == "keyword" else semantic
+        best = fusion.collapse(fused, lambda chunk_id: chunk_id.rsplit("#", 1)[0])
+        top = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        return self._hits(top, keyword, semantic, kq.terms or query_terms(text), qvec)
+
+    def _hits(self, top: list[tuple[str, tuple[float, str]]], keyword: dict[str, float],
+              semantic: dict[str, float], terms: frozenset[str], qvec: np.ndarray | None) -> list[Hit]:
+        fields = []
+        for article_id, (score, chunk_id) in top:
+            docnum = self.reader.docnum_of(chunk_id)
+            fields.append(self.reader.chunk_fields(docnum) if docnum is not None else {})
+        sentence_scores = self._sentence_scores([f.get("body", "") for f in fields], qvec)
+        hits = []
+        for rank, ((article_id, (score, chunk_id)), stored, sem) in enumerate(
+                zip(top, fields, sentence_scores), start=1):
+            hits.append(Hit(
+                rank=rank, article_id=article_id, chunk_id=chunk_id, title=stored.get("title") or None,
+                url=stored.get("url"), published=stored.get("date"), source=stored.get("source"),
+                score=round(float(score), 6),
+                keyword_score=round(keyword[chunk_id], 6) if chunk_id in keyword else None,
+                semantic_score=round(semantic[chunk_id], 6) if chunk_id in semantic else None,
+                snippet=make_snippet(stored.get("body", ""), terms, semantic=sem)))
+        return hits
+
+    def _sentence_scores(self, texts: list[str], qvec: np.ndarray | None) -> list[list[float] | None]:
+        """Similarity of each sentence of each passage to the query (one encoder call for all)."""
+        if qvec is None:
+            return [None] * len(texts)
+        spans = [sentence_spans(t) for t in texts]
+        flat = [t[s:e] for t, sp in zip(texts, spans) for s, e in sp]
+        if not flat:
+            return [None] * len(texts)
+        sims = self.encoder.encode(flat) @ qvec
+        out: list[list[float] | None] = []
+        pos = 0
+        for sp in spans:
+            out.append([float(x) for x in sims[pos:pos + len(sp)]])
+            pos += len(sp)
+        return out
+
+    def close(self) -> None:
+        """Release the index."""
+        self.reader.close()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,65 @@
+"""Open the committed state of an index for searching (the snapshot its manifest names)."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from whoosh.searching import Searcher
+
+from indexer.analysis import ARTICLE_INDEX, CHUNK_INDEX
+from indexer.errors import IndexFormatError
+from indexer.keyword_index import open_index
+from indexer.layout import Manifest, read_manifest, snapshot_path
+from indexer.vector_store import VectorStore
+
+_ATTEMPTS = 3
+
+
+class IndexReader:
+    """A consistent read-only view of one snapshot; later commits do not change it."""
+
+    def __init__(self, index_dir: str | os.PathLike[str]) -> None:
+        self.index_dir = Path(index_dir)
+        for attempt in range(_ATTEMPTS):
+            self.manifest: Manifest = read_manifest(self.index_dir)
+            self.dir = snapshot_path(self.index_dir, self.manifest.snapshot)
+            try:
+                self.chunks = open_index(self.dir, CHUNK_INDEX)
+                self.searcher: Searcher = self.chunks.searcher()
+                break
+            except IndexFormatError:
+                # A writer may have switched snapshots between our reads: look again.
+                if attempt == _ATTEMPTS - 1 or read_manifest(self.index_dir).snapshot == self.manifest.snapshot:
+                    raise
+
+    @cached_property
+    def store(self) -> VectorStore:
+        """The vector store (memory-mapped, opened on first use)."""
+        return VectorStore.load(self.dir)
+
+    @cached_property
+    def articles(self) -> Searcher:
+        """A searcher over the article store."""
+        return open_index(self.dir, ARTICLE_INDEX).searcher()
+
+    def chunk_fields(self, docnum: int) -> dict:
+        """Stored fields of a chunk document."""
+        return self.searcher.stored_fields(docnum)
+
+    def docnum_of(self, chunk_id: str) -> int | None:
+        """The keyword-index document number of a chunk, or None."""
+        return self.searcher.document_number(chunk_id=chunk_id)
+
+    def close(self) -> None:
+        """Release the Whoosh searchers."""
+        self.searcher.close()
+        if "articles" in self.__dict__:
+            self.articles.close()
+
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,35 @@
+"""Fusion functions, with hand-computed expectations."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.fusion import collapse, convex, minmax, ranked, rrf
+
+
+def test_minmax_and_ties() -> None:
+    assert minmax({"a": 2.0, "b": 4.0, "c": 3.0}) == {"a": 0.0, "b": 1.0, "c": 0.5}
+    assert minmax({"a": 5.0, "b": 5.0}) == {"a": 1.0, "b": 1.0}
+    assert minmax({}) == {}
+    assert ranked({"b": 1.0, "a": 1.0, "c": 2.0}) == ["c", "a", "b"]
+
+
+def test_rrf_k60() -> None:
+    fused = rrf([{"a": 9.0, "b": 5.0}, {"b": 0.9, "c": 0.1}], k=60)
+    assert fused["a"] == pytest.approx(1 / 61)
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused["c"] == pytest.approx(1 / 62)
+    assert ranked(fused) == ["b", "a", "c"]
+
+
+def test_convex_weights_and_missing_ids() -> None:
+    fused = convex({"a": 10.0, "b": 0.0}, {"b": 0.8, "c": 0.4}, weight=0.25)
+    assert fused == pytest.approx({"a": 0.75, "b": 0.25, "c": 0.0})
+    assert convex({"a": 1.0}, {"b": 1.0}, weight=1.0) == {"a": 0.0, "b": 1.0}
+    with pytest.raises(ValueError):
+        convex({}, {}, weight=1.5)
+
+
+def test_collapse_keeps_best_chunk_per_article() -> None:
+    best = collapse({"x#0": 0.2, "x#1": 0.9, "y#0": 0.5, "y#1": 0.5}, lambda c: c.split("#")[0])
+    assert best == {"x": (0.9, "x#1"), "y": (0.5, "y#0")}

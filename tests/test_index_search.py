@@ -1,0 +1,102 @@
+"""Building an index and searching it, with the fake encoder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.build import index_paths
+from indexer.errors import IndexNotFoundError, ModelMismatchError, QueryError
+from indexer.layout import read_manifest, snapshot_path
+from indexer.vector_store import VectorStore
+from search.ranker import Searcher
+
+
+@pytest.fixture
+def built(tmp_path: Path, corpus: Path) -> Path:
+    index_dir = tmp_path / "idx"
+    report = index_paths(index_dir, [str(corpus)])
+    assert report.counts.added == 4 and not report.skipped
+    return index_dir
+
+
+def test_manifest_vectors_and_keyword_index_agree(built: Path) -> None:
+    manifest = read_manifest(built)
+    assert (manifest.articles, manifest.model.dim) == (4, 64)
+    store = VectorStore.load(snapshot_path(built, manifest.snapshot))
+    assert len(store) == manifest.chunks
+    assert np.allclose(np.linalg.norm(store.vectors, axis=1), 1.0, atol=1e-5)
+    assert list(store.ids) == sorted(store.ids)
+    raw = json.loads((built / "manifest.json").read_text())
+    assert set(raw) == {"format_version", "newsdig_version", "snapshot", "model", "counts", "settings",
+                        "created", "updated"}
+    assert raw["settings"]["chunking"] == {"max_words": 160, "min_words": 60, "overlap_words": 40}
+
+
+def test_keyword_search_finds_and_highlights(built: Path) -> None:
+    with Searcher(built) as s:
+        hits = s.search("floating solar reservoir", mode="keyword")
+    top = hits[0]
+    assert top.title == "Harbour Council Approves Floating Solar Farm on Old Reservoir"
+    assert top.semantic_score is None and top.keyword_score > 0
+    assert "[[floating]] [[solar]] farm" in top.snippet and "[[reservoir]]" in top.snippet
+    assert top.chunk_id == f"{top.article_id}#0"
+
+
+def test_stemming_and_title_metadata(built: Path) -> None:
+    with Searcher(built) as s:
+        hits = s.search("raising interest", mode="keyword", limit=1)
+    assert hits[0].title == "Central bank raises interest rates"
+    assert hits[0].source == "The Ledger" and hits[0].published == "2025-03-13T09:00:00+00:00"
+    assert "[[raised]]" in hits[0].snippet and "[[interest]]" in hits[0].snippet
+
+
+def test_hybrid_and_semantic_modes_rank_and_fill_scores(built: Path) -> None:
+    with Searcher(built) as s:
+        hybrid = s.search("wheat harvest drought", limit=4)
+        semantic = s.search("wheat harvest drought", mode="semantic", limit=4)
+    assert hybrid[0].article_id == "w1" and semantic[0].article_id == "w1"
+    assert hybrid[0].keyword_score is not None and hybrid[0].semantic_score is not None
+    assert hybrid[0].score == pytest.approx(1.0)  # best on both sides after min-max
+    assert [h.rank for h in hybrid] == [1, 2, 3, 4]
+    assert len({h.article_id for h in semantic}) == len(semantic)  # chunks collapsed to articles
+
+
+def test_rrf_fusion_is_available(built: Path) -> None:
+    with Searcher(built) as s:
+        hits = s.search("museum looms", fusion_method="rrf", limit=2)
+    assert hits[0].article_id == "w2"
+    assert hits[0].score == pytest.approx(2 / 61, abs=1e-6)
+
+
+def test_errors(built: Path, tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError):
+        Searcher(tmp_path / "none")
+    with Searcher(built) as s, pytest.raises(QueryError):
+        s.search("   ")
+    other = tmp_path / "model"
+    other.mkdir()
+    with pytest.raises(ModelMismatchError):
+        Searcher(built, model=str(other))
+
+
+def test_reindex_is_incremental_and_replaces_changed_articles(built: Path, corpus: Path,
+                                                               fake_encoder: object) -> None:
+    before = read_manifest(built)
+    again = index_paths(built, [str(corpus)])
+    assert (again.counts.added, again.counts.updated, again.counts.unchanged) == (0, 0, 4)
+    assert again.manifest is None and read_manifest(built) == before  # nothing to commit
+    feed = corpus / "feeds" / "wire.jsonl"
+    feed.write_text(feed.read_text().replace("by a third", "by half"))
+    changed = index_paths(built, [str(feed)])
+    assert (changed.counts.added, changed.counts.updated, changed.counts.unchanged) == (0, 1, 1)
+    after = read_manifest(built)
+    assert after.articles == 4 and after.snapshot != before.snapshot
+    assert not snapshot_path(built, before.snapshot).exists()
+    with Searcher(built) as s:
+        hits = s.search("half", mode="keyword")
+        assert [h.article_id for h in hits] == ["w1"]
+        assert s.search("third", mode="keyword") == []

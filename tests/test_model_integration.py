@@ -1,0 +1,89 @@
+"""End to end with the real packaged model (all-MiniLM-L6-v2, offline) on a handful of articles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+pytestmark = pytest.mark.model
+
+# Shaped like the seed scrape: headline, site chrome, body, chrome, neighbouring headlines.
+SCRAPED = """Lakeside Summit Ends With Prisoner Swap Deal for Moscow and Kyiv
+
+No time to read?
+Get a summary
+
+Delegations from Moscow and Kyiv left the small alpine town of Orvella on Friday with a signed agreement to exchange two hundred prisoners of war, the first deal of its kind this year.
+
+Foreign Minister Ilse Marant of Velsland shuttled between the two delegations for three days at a hotel on the lake shore, carrying drafts from one floor to the other until both sides accepted her compromise wording.
+
+Diplomats said the text covers only prisoners and the return of the remains of fallen soldiers. Questions of territory and security guarantees were left for later rounds, which have not yet been scheduled.
+
+Families of captured soldiers gathered outside the hotel throughout the week. Several said they had learned more from local radio than from their own governments.
+
+The exchange itself is expected to take place at a border crossing within a month, supervised by the Red Cross.
+
+No time to read?
+Get a summary
+Previous Article
+
+Ski Lift Operators Warn of Short Season
+
+Next Article
+
+Orvella Bakery Wins Regional Bread Award
+"""
+
+OTHERS = [
+    {"id": "ferry", "title": "Ferry strike talks collapse", "text": "Talks between the ferry operator and the seafarers' union collapsed on Monday after the company refused to raise its pay offer above four per cent. The union said strikes would resume next week, cutting the island off from the mainland."},
+    {"id": "wheat", "title": "Drought shrinks wheat harvest", "text": "A second summer of drought has shrunk the wheat harvest on the southern plains by a third. Millers warned that flour and bread prices would rise before the winter."},
+    {"id": "chess", "title": "Chess federation elects new president", "text": "The national chess federation elected a former schoolteacher as its president on Sunday. She promised to bring the game into every primary school within five years."},
+]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("real")
+    (root / "in").mkdir()
+    (root / "in" / "summit.txt").write_text(SCRAPED, encoding="utf-8")
+    (root / "in" / "others.jsonl").write_text("\n".join(json.dumps(o) for o in OTHERS) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["index", str(root / "in"), "--index-dir", str(root / "idx")])
+    assert result.exit_code == 0, result.output
+    return root / "idx"
+
+
+def _search(index_dir: Path, query: str, mode: str) -> list[dict]:
+    result = CliRunner().invoke(app, ["search", query, "--mode", mode, "--json", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_seed_shaped_article_is_cleaned_to_headline_and_body(tmp_path: Path) -> None:
+    path = tmp_path / "summit.txt"
+    path.write_text(SCRAPED, encoding="utf-8")
+    result = CliRunner().invoke(app, ["clean", str(path), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["title"] == "Lakeside Summit Ends With Prisoner Swap Deal for Moscow and Kyiv"
+    assert doc["body"].startswith("Delegations from Moscow and Kyiv left")
+    assert doc["body"].endswith("supervised by the Red Cross.")
+    for chrome in ("No time to read", "Get a summary", "Previous Article", "Next Article", "Ski Lift", "Bakery"):
+        assert chrome not in doc["body"]
+
+
+def test_keyword_query_finds_it_first_with_terms_highlighted(index_dir: Path) -> None:
+    hits = _search(index_dir, "prisoner exchange Orvella", "keyword")
+    assert hits[0]["title"].startswith("Lakeside Summit")
+    assert "[[Orvella]]" in hits[0]["snippet"] and "[[prisoners]]" in hits[0]["snippet"]
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_question_with_few_shared_words_finds_the_answering_passage(index_dir: Path, mode: str) -> None:
+    hits = _search(index_dir, "Who acted as go-between for the negotiators?", mode)
+    assert hits[0]["title"].startswith("Lakeside Summit")
+    assert "Ilse Marant" in hits[0]["snippet"]
+    assert hits[0]["semantic_score"] is not None
