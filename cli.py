@@ -345,5 +345,47 @@ def clean(
         raise typer.Exit(EXIT_ERROR)
 
 
+@app.command("eval")
+def eval_(
+    collection: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.", show_default=False)],
+    mode: Annotated[Optional[list[Mode]], typer.Option(help="Mode(s) to evaluate (repeatable; default: all three).")] = None,
+    fusion: Annotated[Fusion, typer.Option(help="Fusion method of hybrid mode.")] = Fusion.convex,
+    weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = 0.5,
+    index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Index to build or reuse for the corpus (default: a temporary one, deleted afterwards). NEWSDIG_INDEX is not read here, so an evaluation never writes into your archive's index.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
+) -> None:
+    """Measure retrieval quality on a judged collection: nDCG@10, MRR@10 and Recall@100 per mode.
+
+    Indexes the corpus (or reuses --index-dir), runs every judged query, and scores the ranked
+    articles as trec_eval does (linear gain; every query in qrels counts, no result scores 0).
+    """
+    import tempfile
+
+    from indexer.build import index_paths
+    from search.evaluate import evaluate, load_collection
+    from search.ranker import Searcher
+
+    data = _run(load_collection, collection)
+    modes = [m.value for m in mode] if mode else ["keyword", "semantic", "hybrid"]
+    with tempfile.TemporaryDirectory(prefix="newsdig-eval-") as tmp:
+        directory = index_dir if index_dir is not None else Path(tmp) / "index"
+        with _progress_bar() as progress:
+            report = _run(index_paths, directory, [str(data.corpus)], progress=progress)
+        for skip in report.skipped:
+            typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
+        with _run(Searcher, directory) as searcher:
+            results = _run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight)
+    name = data.root.name
+    if as_json:
+        for m, metrics in results.items():
+            typer.echo(json.dumps({"collection": name, "mode": m, "queries": len(data.qrels),
+                                   **{k: round(v, 4) for k, v in metrics.items()}}))
+        return
+    typer.echo(f"{name}: {len(data.qrels)} judged queries")
+    typer.echo(f"{'mode':<10}{'nDCG@10':>9}{'MRR@10':>9}{'Recall@100':>12}")
+    for m, metrics in results.items():
+        typer.echo(f"{m:<10}{metrics['ndcg@10']:>9.4f}{metrics['mrr@10']:>9.4f}{metrics['recall@100']:>12.4f}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

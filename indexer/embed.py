@@ -92,14 +92,26 @@ class SentenceTransformerEncoder:
         return normalize_rows(vectors)
 
 
-_LOADED: dict[tuple[str, str], Encoder] = {}
+_LOADED: dict[tuple[str, str, bool], Encoder] = {}
 
 
-def load_encoder(name: str, path: str, *, device: str = "cpu") -> Encoder:
-    """Load (once per process) the encoder for a model recorded as ``name`` at ``path``."""
-    key = (path, device)
+def load_encoder(name: str, path: str, *, device: str = "cpu", fast: bool = False) -> Encoder:
+    """Load (once per process) the encoder for a model recorded as ``name`` at ``path``.
+
+    ``fast=True`` (used for queries and snippets) prefers the numpy BERT encoder, which starts in
+    a fraction of a second because it does not import torch; models it cannot run fall back to
+    sentence-transformers. Indexing uses sentence-transformers (torch is faster on big batches).
+    """
+    key = (path, device, fast)
     if key not in _LOADED:
-        _LOADED[key] = SentenceTransformerEncoder(name, path, device=device)
+        encoder: Encoder | None = None
+        if fast and device == "cpu":
+            from .numpy_encoder import NumpyBertEncoder, UnsupportedModel
+            try:
+                encoder = NumpyBertEncoder(name, path, resolve_model_path(path))
+            except UnsupportedModel:
+                encoder = None
+        _LOADED[key] = encoder or SentenceTransformerEncoder(name, path, device=device)
     return _LOADED[key]
 
 

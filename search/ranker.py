@@ -1,4 +1,10 @@
-"""Hybrid search: over-fetch from both retrievers, fuse, collapse chunks to articles, cut, snippet."""
+"""Hybrid search: over-fetch from both retrievers, fuse, collapse chunks to articles, cut, snippet.
+
+Steps: parse the query (Whoosh) and encode it (the index's model); take at least 100 passage
+candidates from BM25F and from cosine similarity; in hybrid mode complete each side's scores for
+the other side's candidates; fuse (convex combination of min-max scores, or RRF); collapse
+passages to articles (best passage wins); cut to ``limit``; make snippets.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from .snippets import make_snippet, query_terms
 MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("convex", "rrf")
 MIN_DEPTH = 100
+SEMANTIC_SNIPPETS = 3  # hits (from the top) whose snippet sentence is chosen by meaning too
 
 
 @dataclass(frozen=True)
@@ -53,12 +60,21 @@ class Searcher:
         """The index's own model, loaded on first semantic use."""
         if self._encoder is None:
             info = self.reader.manifest.model
-            self._encoder = embed.load_encoder(info.name, info.path)
+            self._encoder = embed.load_encoder(info.name, info.path, fast=True)
         return self._encoder
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors for many queries at once (for batch search and evaluation)."""
+        return self.encoder.encode(texts)
+
     def search(self, text: str, *, limit: int = 10, mode: str = "hybrid", fusion_method: str = "convex",
-               weight: float = fusion.DEFAULT_WEIGHT, depth: int | None = None) -> list[Hit]:
-        """The best ``limit`` articles for ``text``; see the module docstring for the steps."""
+               weight: float = fusion.DEFAULT_WEIGHT, depth: int | None = None, snippets: bool = True,
+               query_vector: np.ndarray | None = None) -> list[Hit]:
+        """The best ``limit`` articles for ``text``; see the module docstring for the steps.
+
+        ``query_vector`` skips encoding the query (it must come from the index's model);
+        ``snippets=False`` leaves the snippets empty (faster, for evaluation).
+        """
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         if fusion_method not in FUSIONS:
@@ -78,7 +94,7 @@ class Searcher:
             found = keyword_candidates(reader.searcher, kq, depth)
             keyword = {reader.chunk_fields(d)["chunk_id"]: s for d, s in found.items()}
         if mode != "keyword" and len(reader.store):
-            qvec = self.encoder.encode([text])[0]
+            qvec = query_vector if query_vector is not None else self.encoder.encode([text])[0]
             semantic = dict(reader.store.search(qvec, depth))
         if mode == "hybrid":
             # Complete both runs over the union of candidates, so fusion compares like with like.
@@ -96,6 +112,10 @@ class Searcher:
             fused = keyword if mode == "keyword" else semantic
         best = fusion.collapse(fused, lambda chunk_id: chunk_id.rsplit("#", 1)[0])
         top = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        if not snippets:
+            return [Hit(rank, aid, cid, None, None, None, None, round(float(score), 6),
+                        keyword.get(cid), semantic.get(cid), "")
+                    for rank, (aid, (score, cid)) in enumerate(top, start=1)]
         return self._hits(top, keyword, semantic, kq.terms or query_terms(text), qvec)
 
     def _hits(self, top: list[tuple[str, tuple[float, str]]], keyword: dict[str, float],
@@ -104,7 +124,11 @@ class Searcher:
         for article_id, (score, chunk_id) in top:
             docnum = self.reader.docnum_of(chunk_id)
             fields.append(self.reader.chunk_fields(docnum) if docnum is not None else {})
-        sentence_scores = self._sentence_scores([f.get("body", "") for f in fields], qvec)
+        # Choosing a snippet sentence by meaning costs an encoder call per sentence: do it for the
+        # top hits, and for hits that matched by meaning only (they have no terms to go by).
+        by_meaning = [i < SEMANTIC_SNIPPETS or cid not in keyword for i, (_, (_, cid)) in enumerate(top)]
+        texts = [f.get("body", "") if need else "" for f, need in zip(fields, by_meaning)]
+        sentence_scores = self._sentence_scores(texts, qvec)
         hits = []
         for rank, ((article_id, (score, chunk_id)), stored, sem) in enumerate(
                 zip(top, fields, sentence_scores), start=1):
@@ -129,7 +153,7 @@ class Searcher:
         out: list[list[float] | None] = []
         pos = 0
         for sp in spans:
-            out.append([float(x) for x in sims[pos:pos + len(sp)]])
+            out.append([float(x) for x in sims[pos:pos + len(sp)]] if sp else None)
             pos += len(sp)
         return out
 

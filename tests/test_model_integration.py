@@ -87,3 +87,16 @@ def test_question_with_few_shared_words_finds_the_answering_passage(index_dir: P
     assert hits[0]["title"].startswith("Lakeside Summit")
     assert "Ilse Marant" in hits[0]["snippet"]
     assert hits[0]["semantic_score"] is not None
+
+
+def test_numpy_query_encoder_matches_sentence_transformers() -> None:
+    from indexer.embed import DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, SentenceTransformerEncoder, resolve_model_path
+    from indexer.numpy_encoder import NumpyBertEncoder
+
+    texts = ["Who acted as go-between for the negotiators?", "wheat",
+             SCRAPED[:1500], "Ünïcödé, punctuation... and numbers 3.14 — fine?"]
+    fast = NumpyBertEncoder(DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH, resolve_model_path(DEFAULT_MODEL_PATH))
+    reference = SentenceTransformerEncoder(DEFAULT_MODEL_NAME, DEFAULT_MODEL_PATH)
+    a, b = fast.encode(texts), reference.encode(texts)
+    assert a.shape == b.shape == (4, 384)
+    assert float((a * b).sum(axis=1).min()) > 0.99999
