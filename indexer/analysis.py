@@ -33,7 +33,7 @@ def chunk_schema(title_boost: float = TITLE_BOOST) -> Schema:
     """One document per passage: BM25F over title and body, with metadata for filters."""
     analyzer = text_analyzer()
     return Schema(
-        chunk_id=ID(stored=True, unique=True),
+        chunk_id=ID(stored=True, unique=True, sortable=True),  # a column: docnum -> id, for vectors
         article_id=ID(stored=True),
         position=NUMERIC(stored=True),
         title=TEXT(analyzer=analyzer, stored=True, field_boost=title_boost),

@@ -36,6 +36,17 @@ def open_writable(directory: str | os.PathLike[str], name: str) -> FileIndex:
     return FileStorage(str(directory)).open_index(indexname=name)
 
 
+def chunk_ids_by_docnum(index: FileIndex) -> list[str]:
+    """The passage id of every keyword document number ("" for deleted documents)."""
+    with index.reader() as reader:
+        column = reader.column_reader("chunk_id")
+        ids = []
+        for docnum in range(reader.doc_count_all()):
+            value = "" if reader.is_deleted(docnum) else column[docnum]
+            ids.append(value.decode("utf-8") if isinstance(value, bytes) else str(value))
+        return ids
+
+
 def to_datetime(iso: str | None) -> datetime | None:
     """An ISO 8601 date for Whoosh's DATETIME field (naive UTC), or None."""
     if not iso:

@@ -18,7 +18,7 @@ from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
 from .errors import IndexFormatError, ModelMismatchError
-from .keyword_index import WRITER_LIMIT_MB, create_indexes, open_writable, to_datetime
+from .keyword_index import WRITER_LIMIT_MB, chunk_ids_by_docnum, create_indexes, open_writable, to_datetime
 from .layout import SNAPSHOTS, Manifest, ModelInfo, index_exists, read_manifest, snapshot_path, write_manifest
 from .lock import DEFAULT_TIMEOUT, WriteLock
 from .records import Article, Chunk
@@ -66,7 +66,6 @@ class IndexUpdate:
         self._pending: list[tuple[Chunk, str]] = []  # (chunk, text to embed)
         self._new_ids: list[str] = []
         self._new_vectors: list[np.ndarray] = []
-        self._removed_chunks: list[str] = []
         self._run_ids: set[str] = set()
         self._run_hashes: dict[str, str] = {}
         self._encoder: embed.Encoder | None = None
@@ -155,10 +154,10 @@ class IndexUpdate:
         if article.url and not replaced:
             same_url = self._stored("url", article.url)
             if same_url is not None and same_url["article_id"] not in self._run_ids:
-                self._delete(same_url["article_id"], same_url)
+                self._delete(same_url["article_id"])
                 replaced = True
         if old is not None:
-            self._delete(aid, old)
+            self._delete(aid)
         self._run_ids.add(aid)
         self._run_hashes[article.content_hash] = aid
         self._write(article, raw)
@@ -173,14 +172,13 @@ class IndexUpdate:
         old = self._stored("article_id", article_id)
         if old is None:
             return False
-        self._delete(article_id, old)
+        self._delete(article_id)
         self.counts.removed += 1
         return True
 
-    def _delete(self, article_id: str, stored: dict) -> None:
+    def _delete(self, article_id: str) -> None:
         self.chunk_writer.delete_by_term("article_id", article_id)
         self.article_writer.delete_by_term("article_id", article_id)
-        self._removed_chunks.extend(f"{article_id}#{i}" for i in range(int(stored.get("chunks", 0))))
 
     def _write(self, article: Article, raw: dict | None = None) -> None:
         chunks = chunk_text(article.article_id, article.body, self.settings.chunking)
@@ -238,7 +236,7 @@ class IndexUpdate:
         dim = self._encoder.dim if self._encoder else (self.previous.model.dim if self.previous else 0)
         store = self.store if self.store is not None else VectorStore.empty(dim)
         vectors = np.concatenate(self._new_vectors) if self._new_vectors else np.zeros((0, dim), np.float32)
-        store = store.updated(self._removed_chunks, self._new_ids, vectors)
+        store = store.realigned(chunk_ids_by_docnum(self.chunk_ix), self._new_ids, vectors)
         store.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()
         n_articles = self.article_ix.doc_count()

@@ -1,14 +1,15 @@
-"""The vector store: one L2-normalised float32 row per chunk, rows sorted by chunk id.
+"""The vector store: one L2-normalised float32 row per passage, row ``i`` = keyword document ``i``.
 
-Saved as two ``.npy`` files (``allow_pickle=False``): ``vectors.npy`` (rows × dim) and
-``chunk_ids.npy`` (UTF-8 bytes, sorted, aligned with the rows), so that a chunk's row is found
-by binary search without building a dictionary.
+Rows are aligned with the Whoosh document numbers of the same snapshot, so the two retrievers
+exchange candidates as plain integers: no id lookups on the query path. Saved as two ``.npy``
+files (``allow_pickle=False``): ``vectors.npy`` (rows × dim) and ``chunk_ids.npy`` (the passage
+id of each row as UTF-8 bytes; empty for a row whose keyword document is deleted).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,19 +28,21 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
-def _encode_ids(ids: Iterable[str]) -> np.ndarray:
+def encode_ids(ids: Sequence[str]) -> np.ndarray:
+    """Passage ids as a fixed-width UTF-8 bytes array (what ``chunk_ids.npy`` holds)."""
     encoded = [i.encode("utf-8") for i in ids]
-    return np.array(encoded, dtype=f"S{max((len(e) for e in encoded), default=1)}")
+    return np.array(encoded, dtype=f"S{max((len(e) for e in encoded), default=1) or 1}")
 
 
 class VectorStore:
-    """Chunk vectors with exact cosine search (dot products of unit vectors)."""
+    """Passage vectors with exact cosine search (dot products of unit vectors)."""
 
     def __init__(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         if vectors.ndim != 2 or len(vectors) != len(ids):
             raise IndexFormatError(f"vector store is inconsistent: {vectors.shape} rows vs {len(ids)} ids")
         self.vectors = vectors
         self.ids = ids
+        self.live = ids != b""
 
     @classmethod
     def empty(cls, dim: int) -> VectorStore:
@@ -55,7 +58,7 @@ class VectorStore:
             ids = np.load(directory / IDS, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise IndexFormatError(f"cannot read the vector store in {directory}: {exc}",
-                                   hint="run `newsdig rebuild` or re-index into a new --index-dir") from exc
+                                   hint="re-index into a new --index-dir") from exc
         return cls(vectors, ids)
 
     def save(self, directory: str | os.PathLike[str]) -> None:
@@ -71,54 +74,55 @@ class VectorStore:
         return int(self.vectors.shape[1])
 
     def __len__(self) -> int:
-        return len(self.ids)
+        """The number of live rows."""
+        return int(self.live.sum())
 
-    def chunk_ids(self) -> list[str]:
-        """All chunk ids, in row order."""
-        return [i.decode("utf-8") for i in self.ids]
+    def chunk_id(self, row: int) -> str:
+        """The passage id of a row."""
+        return self.ids[row].decode("utf-8")
 
-    def rows_of(self, chunk_ids: Sequence[str]) -> np.ndarray:
-        """Row numbers of the given chunk ids (-1 where absent)."""
-        if not len(chunk_ids) or not len(self.ids):
-            return np.full(len(chunk_ids), -1, dtype=np.int64)
-        keys = _encode_ids(chunk_ids)
-        pos = np.minimum(np.searchsorted(self.ids, keys), len(self.ids) - 1)
-        found = self.ids[pos] == keys
-        return np.where(found, pos, -1)
-
-    def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` rows most similar to a unit query vector, best first (ties by id)."""
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """``(row, similarity)`` of the ``k`` live rows most similar to a unit query vector, best first."""
         if not len(self.ids) or k <= 0:
             return []
         scores = self.vectors @ np.asarray(query, dtype=np.float32)
-        k = min(k, len(scores))
+        scores[~self.live] = -np.inf
+        k = min(k, int(self.live.sum()))
+        if k == 0:
+            return []
         top = np.argpartition(-scores, k - 1)[:k]
-        order = sorted(top, key=lambda r: (-float(scores[r]), r))
-        return [(self.ids[r].decode("utf-8"), float(scores[r])) for r in order]
+        top = top[np.lexsort((top, -scores[top]))]  # best first, ties by row
+        return [(int(r), float(scores[r])) for r in top]
 
-    def scores_of(self, query: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
-        """Exact similarity of the query to each given chunk that has a row."""
-        rows = self.rows_of(chunk_ids)
-        present = [(c, r) for c, r in zip(chunk_ids, rows) if r >= 0]
-        if not present:
+    def scores_at(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        """Exact similarity of the query to the given live rows."""
+        rows = [r for r in rows if 0 <= r < len(self.ids) and self.live[r]]
+        if not rows:
             return {}
-        matrix = np.asarray(self.vectors[[r for _, r in present]], dtype=np.float32)
-        values = matrix @ np.asarray(query, dtype=np.float32)
-        return {c: float(v) for (c, _), v in zip(present, values)}
+        values = np.asarray(self.vectors[rows], dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        return {r: float(v) for r, v in zip(rows, values)}
 
-    def updated(self, remove: Iterable[str], add_ids: Sequence[str], add_vectors: np.ndarray) -> VectorStore:
-        """A new store without the ``remove`` ids and with the added rows, re-sorted by id."""
-        keep = np.ones(len(self.ids), dtype=bool)
-        removed = list(remove)
-        if removed and len(self.ids):
-            rows = self.rows_of(removed)
-            keep[rows[rows >= 0]] = False
-        kept_ids = [i.decode("utf-8") for i in self.ids[keep]]
-        all_ids = kept_ids + list(add_ids)
-        if len(set(all_ids)) != len(all_ids):
-            raise ValueError("duplicate chunk ids in vector store update")
-        vectors = np.concatenate([np.asarray(self.vectors[keep], dtype=np.float32),
-                                  np.asarray(add_vectors, dtype=np.float32).reshape(-1, self.dim)])
-        order = sorted(range(len(all_ids)), key=all_ids.__getitem__)
-        ids = _encode_ids([all_ids[i] for i in order]) if all_ids else np.zeros(0, dtype="S1")
-        return VectorStore(vectors[order] if order else vectors, ids)
+    def realigned(self, doc_ids: Sequence[str], new_ids: Sequence[str], new_vectors: np.ndarray) -> VectorStore:
+        """A store whose row ``i`` holds the vector of ``doc_ids[i]`` ("" = a deleted document).
+
+        Each vector comes from ``new_ids``/``new_vectors`` or else from this store's live rows (a
+        new vector wins over an old row with the same id); an id found in neither is an internal error.
+        """
+        old_rows = np.flatnonzero(self.live)
+        pool = np.concatenate([encode_ids(new_ids), self.ids[old_rows]])
+        keys = encode_ids(doc_ids)
+        wanted = keys != b""
+        order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
+        pos = np.minimum(np.searchsorted(pool[order], keys[wanted]), max(len(pool) - 1, 0))
+        source = order[pos] if len(pool) else np.zeros(0, dtype=np.int64)
+        if len(source) != int(wanted.sum()) or not np.array_equal(pool[source], keys[wanted]):
+            raise IndexFormatError("internal error: a keyword document has no vector")
+        vectors = np.zeros((len(doc_ids), self.dim), dtype=np.float32)
+        new_vectors = np.asarray(new_vectors, dtype=np.float32).reshape(-1, self.dim)
+        targets = np.flatnonzero(wanted)
+        from_new = source < len(new_ids)
+        if from_new.any():
+            vectors[targets[from_new]] = new_vectors[source[from_new]]
+        if (~from_new).any():
+            vectors[targets[~from_new]] = self.vectors[old_rows[source[~from_new] - len(new_ids)]]
+        return VectorStore(vectors, keys)

@@ -1,19 +1,26 @@
-"""Score fusion: pure functions over ``{id: score}`` runs. Ties are broken by id."""
+"""Score fusion: pure functions over ``{id: score}`` runs. Ties are broken by id.
+
+Ids are anything hashable and orderable: passage ids, or keyword document numbers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+G = TypeVar("G", bound=Hashable)
 
 RRF_K = 60
 DEFAULT_WEIGHT = 0.5  # weight of the semantic run in the convex combination
 
 
-def ranked(scores: Mapping[str, float]) -> list[str]:
+def ranked(scores: Mapping[K, float]) -> list[K]:
     """Ids by descending score, ties broken by ascending id."""
-    return sorted(scores, key=lambda i: (-scores[i], i))
+    return sorted(scores, key=lambda i: (-scores[i], i))  # type: ignore[no-any-return]
 
 
-def minmax(scores: Mapping[str, float]) -> dict[str, float]:
+def minmax(scores: Mapping[K, float]) -> dict[K, float]:
     """Scale scores to [0, 1]; a run whose scores are all equal maps to 1.0."""
     if not scores:
         return {}
@@ -24,17 +31,17 @@ def minmax(scores: Mapping[str, float]) -> dict[str, float]:
     return {i: (s - low) / span for i, s in scores.items()}
 
 
-def rrf(runs: Sequence[Mapping[str, float]], k: int = RRF_K) -> dict[str, float]:
+def rrf(runs: Sequence[Mapping[K, float]], k: int = RRF_K) -> dict[K, float]:
     """Reciprocal rank fusion: ``sum(1 / (k + rank))`` over the runs an id appears in (rank from 1)."""
-    fused: dict[str, float] = {}
+    fused: dict[Any, float] = {}
     for run in runs:
         for rank, doc in enumerate(ranked(run), start=1):
             fused[doc] = fused.get(doc, 0.0) + 1.0 / (k + rank)
     return fused
 
 
-def convex(keyword: Mapping[str, float], semantic: Mapping[str, float],
-           weight: float = DEFAULT_WEIGHT) -> dict[str, float]:
+def convex(keyword: Mapping[K, float], semantic: Mapping[K, float],
+           weight: float = DEFAULT_WEIGHT) -> dict[K, float]:
     """``(1 - weight) * minmax(keyword) + weight * minmax(semantic)``; an id missing from a run scores 0 there."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be between 0 and 1, not {weight}")
@@ -42,12 +49,12 @@ def convex(keyword: Mapping[str, float], semantic: Mapping[str, float],
     return {i: (1.0 - weight) * kw.get(i, 0.0) + weight * sem.get(i, 0.0) for i in set(kw) | set(sem)}
 
 
-def collapse(scores: Mapping[str, float], group_of: Callable[[str], str]) -> dict[str, tuple[float, str]]:
+def collapse(scores: Mapping[K, float], group_of: Callable[[K], G]) -> dict[G, tuple[float, K]]:
     """Group item scores (chunks) by ``group_of`` (their article): each group keeps its best item.
 
     Returns ``{group: (best score, best item)}``; ties between items go to the smaller id.
     """
-    best: dict[str, tuple[float, str]] = {}
+    best: dict[G, tuple[float, K]] = {}
     for item in ranked(scores):
         group = group_of(item)
         if group not in best:

@@ -51,7 +51,7 @@ def _plain_words(text: str) -> wq.Query:
 
 def keyword_candidates(searcher: Searcher, query: KeywordQuery, limit: int,
                        only: set[int] | None = None) -> dict[int, float]:
-    """``{docnum: BM25F score}`` for the best ``limit`` chunks (optionally only among ``only``)."""
+    """``{document number: BM25F score}`` of the best ``limit`` passages (optionally only among ``only``)."""
     if query.query is wq.NullQuery:
         return {}
     results = searcher.search(query.query, limit=limit, filter=only, terms=False)

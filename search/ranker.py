@@ -84,60 +84,56 @@ class Searcher:
             raise QueryError("empty query", hint="give some words to search for")
         if limit <= 0:
             return []
-        depth = max(MIN_DEPTH, depth or 0, 10 * limit)
+        depth = max(MIN_DEPTH, depth or 0, 3 * limit)
         reader = self.reader
+        store = reader.store
         kq = parse_query(reader.searcher, text)
-        keyword: dict[str, float] = {}
-        semantic: dict[str, float] = {}
+        # Both runs are keyed by keyword document number, which is also the vector row.
+        keyword: dict[int, float] = {}
+        semantic: dict[int, float] = {}
         qvec: np.ndarray | None = None
         if mode != "semantic":
-            found = keyword_candidates(reader.searcher, kq, depth)
-            keyword = {reader.chunk_fields(d)["chunk_id"]: s for d, s in found.items()}
-        if mode != "keyword" and len(reader.store):
+            keyword = keyword_candidates(reader.searcher, kq, depth)
+        if mode != "keyword" and len(store):
             qvec = query_vector if query_vector is not None else self.encoder.encode([text])[0]
-            semantic = dict(reader.store.search(qvec, depth))
+            semantic = dict(store.search(qvec, depth))
         if mode == "hybrid":
             # Complete both runs over the union of candidates, so fusion compares like with like.
-            semantic.update(reader.store.scores_of(qvec, [c for c in keyword if c not in semantic])
-                            if qvec is not None else {})
-            missing = [d for c in semantic if c not in keyword and (d := reader.docnum_of(c)) is not None]
+            if qvec is not None:
+                semantic.update(store.scores_at(qvec, [d for d in keyword if d not in semantic]))
+            missing = {d for d in semantic if d not in keyword}
             if missing:
-                extra = keyword_candidates(reader.searcher, kq, len(missing), only=set(missing))
-                keyword.update({reader.chunk_fields(d)["chunk_id"]: s for d, s in extra.items()})
+                keyword.update(keyword_candidates(reader.searcher, kq, len(missing), only=missing))
             if fusion_method == "rrf":
                 fused = fusion.rrf([keyword, semantic])
             else:
                 fused = fusion.convex(keyword, semantic, weight)
         else:
             fused = keyword if mode == "keyword" else semantic
-        best = fusion.collapse(fused, lambda chunk_id: chunk_id.rsplit("#", 1)[0])
+        best = fusion.collapse(fused, lambda docnum: store.chunk_id(docnum).rsplit("#", 1)[0])
         top = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
         if not snippets:
-            return [Hit(rank, aid, cid, None, None, None, None, round(float(score), 6),
-                        keyword.get(cid), semantic.get(cid), "")
-                    for rank, (aid, (score, cid)) in enumerate(top, start=1)]
+            return [Hit(rank, aid, store.chunk_id(d), None, None, None, None, round(float(score), 6),
+                        keyword.get(d), semantic.get(d), "")
+                    for rank, (aid, (score, d)) in enumerate(top, start=1)]
         return self._hits(top, keyword, semantic, kq.terms or query_terms(text), qvec)
 
-    def _hits(self, top: list[tuple[str, tuple[float, str]]], keyword: dict[str, float],
-              semantic: dict[str, float], terms: frozenset[str], qvec: np.ndarray | None) -> list[Hit]:
-        fields = []
-        for article_id, (score, chunk_id) in top:
-            docnum = self.reader.docnum_of(chunk_id)
-            fields.append(self.reader.chunk_fields(docnum) if docnum is not None else {})
+    def _hits(self, top: list[tuple[str, tuple[float, int]]], keyword: dict[int, float],
+              semantic: dict[int, float], terms: frozenset[str], qvec: np.ndarray | None) -> list[Hit]:
+        fields = [self.reader.chunk_fields(docnum) for _, (_, docnum) in top]
         # Choosing a snippet sentence by meaning costs an encoder call per sentence: do it for the
         # top hits, and for hits that matched by meaning only (they have no terms to go by).
-        by_meaning = [i < SEMANTIC_SNIPPETS or cid not in keyword for i, (_, (_, cid)) in enumerate(top)]
+        by_meaning = [i < SEMANTIC_SNIPPETS or d not in keyword for i, (_, (_, d)) in enumerate(top)]
         texts = [f.get("body", "") if need else "" for f, need in zip(fields, by_meaning)]
         sentence_scores = self._sentence_scores(texts, qvec)
         hits = []
-        for rank, ((article_id, (score, chunk_id)), stored, sem) in enumerate(
-                zip(top, fields, sentence_scores), start=1):
+        for rank, ((article_id, (score, d)), stored, sem) in enumerate(zip(top, fields, sentence_scores), start=1):
             hits.append(Hit(
-                rank=rank, article_id=article_id, chunk_id=chunk_id, title=stored.get("title") or None,
-                url=stored.get("url"), published=stored.get("date"), source=stored.get("source"),
-                score=round(float(score), 6),
-                keyword_score=round(keyword[chunk_id], 6) if chunk_id in keyword else None,
-                semantic_score=round(semantic[chunk_id], 6) if chunk_id in semantic else None,
+                rank=rank, article_id=article_id, chunk_id=stored.get("chunk_id", ""),
+                title=stored.get("title") or None, url=stored.get("url"), published=stored.get("date"),
+                source=stored.get("source"), score=round(float(score), 6),
+                keyword_score=round(keyword[d], 6) if d in keyword else None,
+                semantic_score=round(semantic[d], 6) if d in semantic else None,
                 snippet=make_snippet(stored.get("body", ""), terms, semantic=sem)))
         return hits
 

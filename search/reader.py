@@ -48,10 +48,6 @@ class IndexReader:
         """Stored fields of a chunk document."""
         return self.searcher.stored_fields(docnum)
 
-    def docnum_of(self, chunk_id: str) -> int | None:
-        """The keyword-index document number of a chunk, or None."""
-        return self.searcher.document_number(chunk_id=chunk_id)
-
     def close(self) -> None:
         """Release the Whoosh searchers."""
         self.searcher.close()

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from indexer.build import index_paths
+from indexer.analysis import CHUNK_INDEX
 from indexer.errors import IndexNotFoundError, ModelMismatchError, QueryError
+from indexer.keyword_index import chunk_ids_by_docnum, open_index
 from indexer.layout import read_manifest, snapshot_path
 from indexer.vector_store import VectorStore
 from search.ranker import Searcher
@@ -26,10 +28,12 @@ def built(tmp_path: Path, corpus: Path) -> Path:
 def test_manifest_vectors_and_keyword_index_agree(built: Path) -> None:
     manifest = read_manifest(built)
     assert (manifest.articles, manifest.model.dim) == (4, 64)
-    store = VectorStore.load(snapshot_path(built, manifest.snapshot))
+    snap = snapshot_path(built, manifest.snapshot)
+    store = VectorStore.load(snap)
     assert len(store) == manifest.chunks
     assert np.allclose(np.linalg.norm(store.vectors, axis=1), 1.0, atol=1e-5)
-    assert list(store.ids) == sorted(store.ids)
+    # Row i is keyword document i of the same snapshot.
+    assert [i.decode() for i in store.ids] == chunk_ids_by_docnum(open_index(snap, CHUNK_INDEX))
     raw = json.loads((built / "manifest.json").read_text())
     assert set(raw) == {"format_version", "newsdig_version", "snapshot", "model", "counts", "settings",
                         "created", "updated"}
