@@ -86,3 +86,16 @@ def test_clean_json_keys_and_seed_chrome_removed(tmp_path: Path, corpus: Path) -
     human = run("clean", str(corpus / "page.html"))
     assert "title:     Central bank raises interest rates" in human.stdout
     assert "source:    The Ledger" in human.stdout
+
+
+def test_model_mismatch_is_a_clear_error(tmp_path: Path, corpus: Path) -> None:
+    idx = str(tmp_path / "idx")
+    assert run("index", str(corpus / "feeds"), "--index-dir", idx).exit_code == 0
+    other = tmp_path / "other-model"
+    other.mkdir()
+    for args in (["index", str(corpus / "page.html")], ["search", "museum"]):
+        result = run(*args, "--model", str(other), "--index-dir", idx)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("newsdig: the index was built with model 'all-MiniLM-L6-v2', not ")
+    missing = run("index", str(corpus), "--model", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "new"))
+    assert missing.exit_code == 1 and "no model at" in missing.stderr
