@@ -176,7 +176,7 @@ def _summary(report: Any) -> str:
     parts = [f"{c.added} new", f"{c.updated} updated", f"{c.unchanged} unchanged"]
     if c.duplicates:
         parts.append(f"{len(c.duplicates)} duplicate")
-    line = f"Indexed {report.articles_seen} articles ({', '.join(parts)}) into {c.chunks} passages"
+    line = f"Indexed {report.articles_seen} articles ({', '.join(parts)}); {c.chunks} passages written"
     line += f" in {report.seconds:.1f} s"
     if report.skipped:
         line += f"; skipped {len(report.skipped)} input(s), listed above"

@@ -26,6 +26,7 @@ MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("convex", "rrf")
 MIN_DEPTH = 100
 SEMANTIC_SNIPPETS = 3  # hits (from the top) whose snippet sentence is chosen by meaning too
+SENTENCE_BUDGET = 48   # at most this many sentences are encoded per query for snippets
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,14 @@ class Searcher:
         fields = [self.reader.chunk_fields(docnum) for _, (_, docnum) in top]
         # Choosing a snippet sentence by meaning costs an encoder call per sentence: do it for the
         # top hits, and for hits that matched by meaning only (they have no terms to go by).
-        by_meaning = [i < SEMANTIC_SNIPPETS or d not in keyword for i, (_, (_, d)) in enumerate(top)]
-        texts = [f.get("body", "") if need else "" for f, need in zip(fields, by_meaning)]
+        # Within a budget of sentences, taken in rank order.
+        texts, budget = [], SENTENCE_BUDGET
+        for i, (f, (_, (_, d))) in enumerate(zip(fields, top)):
+            body = f.get("body", "")
+            n = len(sentence_spans(body))
+            wanted = qvec is not None and (i < SEMANTIC_SNIPPETS or d not in keyword) and n <= budget
+            texts.append(body if wanted else "")
+            budget -= n if wanted else 0
         sentence_scores = self._sentence_scores(texts, qvec)
         hits = []
         for rank, ((article_id, (score, d)), stored, sem) in enumerate(zip(top, fields, sentence_scores), start=1):

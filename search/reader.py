@@ -28,16 +28,14 @@ class IndexReader:
             try:
                 self.chunks = open_index(self.dir, CHUNK_INDEX)
                 self.searcher: Searcher = self.chunks.searcher()
+                # Opened now (memory-mapped), so a writer that removes this snapshot later
+                # cannot pull the files from under us.
+                self.store = VectorStore.load(self.dir)
                 break
             except IndexFormatError:
                 # A writer may have switched snapshots between our reads: look again.
                 if attempt == _ATTEMPTS - 1 or read_manifest(self.index_dir).snapshot == self.manifest.snapshot:
                     raise
-
-    @cached_property
-    def store(self) -> VectorStore:
-        """The vector store (memory-mapped, opened on first use)."""
-        return VectorStore.load(self.dir)
 
     @cached_property
     def articles(self) -> Searcher:
