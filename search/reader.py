@@ -14,6 +14,8 @@ from indexer.keyword_index import open_index
 from indexer.layout import Manifest, read_manifest, snapshot_path
 from indexer.vector_store import VectorStore
 
+from .scoring import LuceneBM25F
+
 _ATTEMPTS = 3
 
 
@@ -27,7 +29,7 @@ class IndexReader:
             self.dir = snapshot_path(self.index_dir, self.manifest.snapshot)
             try:
                 self.chunks = open_index(self.dir, CHUNK_INDEX)
-                self.searcher: Searcher = self.chunks.searcher()
+                self.searcher: Searcher = self.chunks.searcher(weighting=LuceneBM25F())
                 # Opened now (memory-mapped), so a writer that removes this snapshot later
                 # cannot pull the files from under us.
                 self.store = VectorStore.load(self.dir)

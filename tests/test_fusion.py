@@ -33,3 +33,13 @@ def test_convex_weights_and_missing_ids() -> None:
 def test_collapse_keeps_best_chunk_per_article() -> None:
     best = collapse({"x#0": 0.2, "x#1": 0.9, "y#0": 0.5, "y#1": 0.5}, lambda c: c.split("#")[0])
     assert best == {"x": (0.9, "x#1"), "y": (0.5, "y#0")}
+
+
+def test_lucene_idf() -> None:
+    import math
+
+    from search.scoring import bm25_idf
+
+    assert bm25_idf(1, 1000) == pytest.approx(math.log(1 + 999.5 / 1.5))
+    assert bm25_idf(500, 1000) == pytest.approx(math.log(2.0))
+    assert bm25_idf(1000, 1000) > 0
