@@ -51,9 +51,9 @@ def make_article(record: RawRecord) -> Article:
     if record.kind == "html":
         doc = clean_html(fields["html"], url=fields.get("url"))
     elif record.kind in ("text", "markdown"):
-        doc = clean_text(fields["text"], headline=True)
+        doc = clean_text(fields["text"], headline=True, markdown=record.kind == "markdown")
     else:
-        doc = clean_text(fields["text"], headline=False)
+        doc = clean_text(fields["text"], headline=False, markdown=False)
     body = doc.body.strip()
     if not body:
         raise ArticleError("no article text left after cleaning")

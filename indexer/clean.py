@@ -147,16 +147,19 @@ def _paragraphs(lines: list[str], *, line_per_paragraph: bool) -> list[str]:
     return [p for p in paragraphs if p]
 
 
-def clean_text(text: str, *, headline: bool = True) -> CleanDoc:
+def clean_text(text: str, *, headline: bool = True, markdown: bool = True) -> CleanDoc:
     """Plain-text or markdown scrape → headline and body, without site chrome.
 
     With ``headline=True`` the first non-empty line is the headline (a leading markdown ``#`` is
     removed); with ``headline=False`` all of it is body (records that carry their title in a
-    separate field). Markdown markup (headings, emphasis, links, images) is reduced to its text.
-    Only ``title`` and ``body`` are filled: a text scrape carries no reliable metadata.
+    separate field). With ``markdown`` the markup (headings, emphasis, links, images) is reduced
+    to its text. Only ``title`` and ``body`` are filled: a text scrape carries no reliable
+    metadata. The chrome filter never empties a text on its own: if it would drop every line,
+    the lines are kept as they are.
     """
     lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [_strip_markdown_line(line) for line in lines]
+    if markdown:
+        lines = [_strip_markdown_line(line) for line in lines]
     title: str | None = None
     if headline:
         for i, line in enumerate(lines):
@@ -167,6 +170,8 @@ def clean_text(text: str, *, headline: bool = True) -> CleanDoc:
     one_per_line = not any(not line.strip() for line in lines)
     paragraphs = _paragraphs(strip_chrome_lines(lines), line_per_paragraph=one_per_line)
     paragraphs = drop_headline(strip_chrome(paragraphs), [title])
+    if not paragraphs:  # everything looked like chrome: a short article, not a menu
+        paragraphs = _paragraphs(lines, line_per_paragraph=one_per_line)
     return CleanDoc(title, PARAGRAPH_SEP.join(paragraphs), None, None, None, None)
 
 

@@ -14,11 +14,11 @@ from .errors import IndexFormatError
 WRITER_LIMIT_MB = 256
 
 
-def create_indexes(directory: str | os.PathLike[str], *, title_boost: float) -> tuple[FileIndex, FileIndex]:
+def create_indexes(directory: str | os.PathLike[str]) -> tuple[FileIndex, FileIndex]:
     """Create empty chunk and article indexes in ``directory``."""
     os.makedirs(directory, exist_ok=True)
     storage = FileStorage(str(directory))
-    return (storage.create_index(chunk_schema(title_boost), indexname=CHUNK_INDEX),
+    return (storage.create_index(chunk_schema(), indexname=CHUNK_INDEX),
             storage.create_index(article_schema(), indexname=ARTICLE_INDEX))
 
 

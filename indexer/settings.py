@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import TITLE_BOOST
+from .analysis import TITLE_WEIGHT
 from .chunk import ChunkSettings
 
 
@@ -14,18 +14,18 @@ class BuildSettings:
     """How articles become index entries."""
 
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    title_boost: float = TITLE_BOOST
+    title_weight: int = TITLE_WEIGHT  # times the headline is repeated in the scored text
     embed_title: bool = True   # the headline is prepended to every passage before embedding
     embed_batch: int = 64      # passages per encoder call
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for the manifest (``embed_batch`` does not change the index, so it is left out)."""
-        return {"chunking": self.chunking.as_dict(), "title_boost": self.title_boost,
+        return {"chunking": self.chunking.as_dict(), "title_weight": self.title_weight,
                 "embed_title": self.embed_title}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BuildSettings:
         """Settings as recorded in a manifest."""
         return cls(chunking=ChunkSettings(**data.get("chunking", {})),
-                   title_boost=float(data.get("title_boost", TITLE_BOOST)),
+                   title_weight=int(data.get("title_weight", TITLE_WEIGHT)),
                    embed_title=bool(data.get("embed_title", True)))

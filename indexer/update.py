@@ -101,7 +101,7 @@ class IndexUpdate:
             self.chunk_ix = open_writable(self.dir, CHUNK_INDEX)
             self.article_ix = open_writable(self.dir, ARTICLE_INDEX)
         else:
-            self.chunk_ix, self.article_ix = create_indexes(self.dir, title_boost=self.settings.title_boost)
+            self.chunk_ix, self.article_ix = create_indexes(self.dir)
             self.store = None
         self.articles = self.article_ix.searcher()
         self.chunk_writer: IndexWriter = self.chunk_ix.writer(limitmb=WRITER_LIMIT_MB)
@@ -186,6 +186,7 @@ class IndexUpdate:
         for chunk in chunks:
             self.chunk_writer.add_document(
                 chunk_id=chunk.chunk_id, article_id=article.article_id, position=chunk.position,
+                text=f"{article.title}\n" * self.settings.title_weight + chunk.text if article.title else chunk.text,
                 title=article.title, body=chunk.text, published=published, date=article.published,
                 source=article.source or None, author=article.author or None, url=article.url or None,
                 start=chunk.start, end=chunk.end)

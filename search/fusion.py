@@ -42,11 +42,18 @@ def rrf(runs: Sequence[Mapping[K, float]], k: int = RRF_K) -> dict[K, float]:
 
 def convex(keyword: Mapping[K, float], semantic: Mapping[K, float],
            weight: float = DEFAULT_WEIGHT) -> dict[K, float]:
-    """``(1 - weight) * minmax(keyword) + weight * minmax(semantic)``; an id missing from a run scores 0 there."""
+    """``(1 - weight) * minmax(keyword) + weight * minmax(semantic)`` over the union of ids.
+
+    An id missing from a run has raw score 0 there, before normalisation: for BM25 that is the
+    exact score of a document matching no query term, so a document that matches one term is
+    not scored as if it matched none.
+    """
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"weight must be between 0 and 1, not {weight}")
-    kw, sem = minmax(keyword), minmax(semantic)
-    return {i: (1.0 - weight) * kw.get(i, 0.0) + weight * sem.get(i, 0.0) for i in set(kw) | set(sem)}
+    ids = set(keyword) | set(semantic)
+    kw = minmax({i: keyword.get(i, 0.0) for i in ids})
+    sem = minmax({i: semantic.get(i, 0.0) for i in ids})
+    return {i: (1.0 - weight) * kw[i] + weight * sem[i] for i in ids}
 
 
 def collapse(scores: Mapping[K, float], group_of: Callable[[K], G]) -> dict[G, tuple[float, K]]:

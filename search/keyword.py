@@ -11,7 +11,8 @@ from whoosh.searching import Searcher
 
 from indexer.analysis import text_analyzer
 
-SEARCH_FIELDS = ("title", "body")
+SEARCH_FIELDS = ("text",)  # headline and passage (see indexer.analysis.chunk_schema)
+TERM_FIELDS = ("text", "title")  # query terms in these fields are highlighted
 # A "?" that ends a word is a question mark, not a one-letter wildcard ("who won?").
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\"')]|$)")
 
@@ -38,7 +39,7 @@ def parse_query(searcher: Searcher, text: str) -> KeywordQuery:
     if parsed is wq.NullQuery:
         parsed = _plain_words(text)
     terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
-                      for field, t in parsed.iter_all_terms() if field in SEARCH_FIELDS)
+                      for field, t in parsed.iter_all_terms() if field in TERM_FIELDS)
     return KeywordQuery(text, parsed, terms)
 
 

@@ -29,6 +29,17 @@ SEMANTIC_SNIPPETS = 3  # hits (from the top) whose snippet sentence is chosen by
 SENTENCE_BUDGET = 48   # at most this many sentences are encoded per query for snippets
 
 
+@dataclass
+class Candidates:
+    """Passage candidates of one query, keyed by keyword document number (= vector row)."""
+
+    mode: str
+    keyword: dict[int, float]
+    semantic: dict[int, float]
+    qvec: np.ndarray | None
+    terms: frozenset[str]
+
+
 @dataclass(frozen=True)
 class Hit:
     """One article in a result list (``--json`` writes these keys)."""
@@ -76,51 +87,62 @@ class Searcher:
         ``query_vector`` skips encoding the query (it must come from the index's model);
         ``snippets=False`` leaves the snippets empty (faster, for evaluation).
         """
-        if mode not in MODES:
-            raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         if fusion_method not in FUSIONS:
             raise QueryError(f"unknown fusion {fusion_method!r} (choose from {', '.join(FUSIONS)})")
+        if limit <= 0:
+            return []
+        found = self.candidates(text, mode=mode, depth=max(MIN_DEPTH, depth or 0, 3 * limit),
+                                query_vector=query_vector)
+        top = self.rank(found, limit=limit, fusion_method=fusion_method, weight=weight)
+        if not snippets:
+            store = self.reader.store
+            return [Hit(rank, aid, store.chunk_id(d), None, None, None, None, round(float(score), 6),
+                        found.keyword.get(d), found.semantic.get(d), "")
+                    for rank, (aid, (score, d)) in enumerate(top, start=1)]
+        return self._hits(top, found)
+
+    def candidates(self, text: str, *, mode: str = "hybrid", depth: int = MIN_DEPTH,
+                   query_vector: np.ndarray | None = None) -> Candidates:
+        """Over-fetch ``depth`` passages from each retriever the mode uses.
+
+        In hybrid mode each run is completed with exact scores for the other run's candidates.
+        """
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         text = text.strip()
         if not text:
             raise QueryError("empty query", hint="give some words to search for")
-        if limit <= 0:
-            return []
-        depth = max(MIN_DEPTH, depth or 0, 3 * limit)
-        reader = self.reader
-        store = reader.store
+        reader, store = self.reader, self.reader.store
         kq = parse_query(reader.searcher, text)
-        # Both runs are keyed by keyword document number, which is also the vector row.
-        keyword: dict[int, float] = {}
-        semantic: dict[int, float] = {}
-        qvec: np.ndarray | None = None
+        found = Candidates(mode, {}, {}, None, kq.terms or query_terms(text))
         if mode != "semantic":
-            keyword = keyword_candidates(reader.searcher, kq, depth)
+            found.keyword.update(keyword_candidates(reader.searcher, kq, depth))
         if mode != "keyword" and len(store):
-            qvec = query_vector if query_vector is not None else self.encoder.encode([text])[0]
-            semantic = dict(store.search(qvec, depth))
-        if mode == "hybrid":
-            # Complete both runs over the union of candidates, so fusion compares like with like.
-            if qvec is not None:
-                semantic.update(store.scores_at(qvec, [d for d in keyword if d not in semantic]))
-            missing = {d for d in semantic if d not in keyword}
+            found.qvec = query_vector if query_vector is not None else self.encoder.encode([text])[0]
+            found.semantic.update(store.search(found.qvec, depth))
+        if mode == "hybrid" and found.qvec is not None:
+            found.semantic.update(store.scores_at(found.qvec, [d for d in found.keyword if d not in found.semantic]))
+            missing = {d for d in found.semantic if d not in found.keyword}
             if missing:
-                keyword.update(keyword_candidates(reader.searcher, kq, len(missing), only=missing))
-            if fusion_method == "rrf":
-                fused = fusion.rrf([keyword, semantic])
-            else:
-                fused = fusion.convex(keyword, semantic, weight)
-        else:
-            fused = keyword if mode == "keyword" else semantic
-        best = fusion.collapse(fused, lambda docnum: store.chunk_id(docnum).rsplit("#", 1)[0])
-        top = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-        if not snippets:
-            return [Hit(rank, aid, store.chunk_id(d), None, None, None, None, round(float(score), 6),
-                        keyword.get(d), semantic.get(d), "")
-                    for rank, (aid, (score, d)) in enumerate(top, start=1)]
-        return self._hits(top, keyword, semantic, kq.terms or query_terms(text), qvec)
+                found.keyword.update(keyword_candidates(reader.searcher, kq, len(missing), only=missing))
+        return found
 
-    def _hits(self, top: list[tuple[str, tuple[float, int]]], keyword: dict[int, float],
-              semantic: dict[int, float], terms: frozenset[str], qvec: np.ndarray | None) -> list[Hit]:
+    def rank(self, found: Candidates, *, limit: int, fusion_method: str = "convex",
+             weight: float = fusion.DEFAULT_WEIGHT) -> list[tuple[str, tuple[float, int]]]:
+        """Fuse the runs, collapse passages to articles, cut: ``[(article id, (score, docnum))]``."""
+        if found.mode == "hybrid":
+            if fusion_method == "rrf":
+                fused = fusion.rrf([found.keyword, found.semantic])
+            else:
+                fused = fusion.convex(found.keyword, found.semantic, weight)
+        else:
+            fused = found.keyword if found.mode == "keyword" else found.semantic
+        store = self.reader.store
+        best = fusion.collapse(fused, lambda docnum: store.chunk_id(docnum).rsplit("#", 1)[0])
+        return sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+
+    def _hits(self, top: list[tuple[str, tuple[float, int]]], found: Candidates) -> list[Hit]:
+        keyword, semantic, qvec = found.keyword, found.semantic, found.qvec
         fields = [self.reader.chunk_fields(docnum) for _, (_, docnum) in top]
         # Choosing a snippet sentence by meaning costs an encoder call per sentence: do it for the
         # top hits, and for hits that matched by meaning only (they have no terms to go by).
@@ -141,7 +163,7 @@ class Searcher:
                 source=stored.get("source"), score=round(float(score), 6),
                 keyword_score=round(keyword[d], 6) if d in keyword else None,
                 semantic_score=round(semantic[d], 6) if d in semantic else None,
-                snippet=make_snippet(stored.get("body", ""), terms, semantic=sem)))
+                snippet=make_snippet(stored.get("body", ""), found.terms, semantic=sem)))
         return hits
 
     def _sentence_scores(self, texts: list[str], qvec: np.ndarray | None) -> list[list[float] | None]:

@@ -455,3 +455,9 @@ def test_japanese_page_without_spaces_or_english_class_names() -> None:
     doc = clean_html(html)
     assert (doc.title, doc.source) == ("新しい橋の建設計画を承認", "テスト新聞")
     assert doc.body == "\n\n".join(paras)
+
+
+def test_chrome_filter_never_empties_a_record_and_markdown_is_opt_in() -> None:
+    text = "© Jo Writer 2013. All rights reserved. A reappraisal of the history of a drug."
+    assert clean_text(text, headline=False).body == text
+    assert clean_text("Rates *rise* again_now", headline=False, markdown=False).body == "Rates *rise* again_now"

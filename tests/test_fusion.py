@@ -23,8 +23,12 @@ def test_rrf_k60() -> None:
 
 
 def test_convex_weights_and_missing_ids() -> None:
+    # Missing ids score 0 before normalisation: semantic a=0, b=0.8, c=0.4 -> 0, 1, 0.5.
     fused = convex({"a": 10.0, "b": 0.0}, {"b": 0.8, "c": 0.4}, weight=0.25)
-    assert fused == pytest.approx({"a": 0.75, "b": 0.25, "c": 0.0})
+    assert fused == pytest.approx({"a": 0.75, "b": 0.25, "c": 0.125})
+    # A document matching one query term keeps keyword credit over one matching none.
+    partial = convex({"x": 4.0, "y": 3.0}, {"x": 0.1, "y": 0.9, "z": 0.9}, weight=0.5)
+    assert partial["y"] > partial["z"] and partial["y"] == pytest.approx(0.5 * 0.75 + 0.5 * 1.0)
     assert convex({"a": 1.0}, {"b": 1.0}, weight=1.0) == {"a": 0.0, "b": 1.0}
     with pytest.raises(ValueError):
         convex({}, {}, weight=1.5)
