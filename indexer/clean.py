@@ -17,6 +17,7 @@ from indexer.boilerplate import strip_chrome, strip_chrome_lines
 from indexer.html_body import body_paragraphs
 from indexer.html_meta import PageMeta, read_meta
 from indexer.html_text import collapse, text_blocks
+from indexer.text_meta import scrape_metadata
 
 PARAGRAPH_SEP = "\n\n"
 LD_BODY_MIN = 500  # a JSON-LD articleBody this long (visible characters)...
@@ -167,12 +168,13 @@ def clean_text(text: str, *, headline: bool = True, markdown: bool = True) -> Cl
                 title = collapse(line)
                 lines = lines[i + 1 :]
                 break
+    published, author = scrape_metadata(lines) if headline else (None, None)
     one_per_line = not any(not line.strip() for line in lines)
     paragraphs = _paragraphs(strip_chrome_lines(lines), line_per_paragraph=one_per_line)
     paragraphs = drop_headline(strip_chrome(paragraphs), [title])
     if not paragraphs:  # everything looked like chrome: a short article, not a menu
         paragraphs = _paragraphs(lines, line_per_paragraph=one_per_line)
-    return CleanDoc(title, PARAGRAPH_SEP.join(paragraphs), None, None, None, None)
+    return CleanDoc(title, PARAGRAPH_SEP.join(paragraphs), published, author, None, None)
 
 
 def _strip_markdown_line(line: str) -> str:

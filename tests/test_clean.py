@@ -461,3 +461,12 @@ def test_chrome_filter_never_empties_a_record_and_markdown_is_opt_in() -> None:
     text = "© Jo Writer 2013. All rights reserved. A reappraisal of the history of a drug."
     assert clean_text(text, headline=False).body == text
     assert clean_text("Rates *rise* again_now", headline=False, markdown=False).body == "Rates *rise* again_now"
+
+
+def test_text_scrapes_give_byline_author_and_dateline_date() -> None:
+    md = clean_text("# Ice cores\n\n*By Priya Menon, Polar Weekly, 9 January 2026*\n\nThe team drilled deep.")
+    assert (md.published, md.author, md.body) == ("2026-01-09", "Priya Menon", "The team drilled deep.")
+    txt = clean_text("Harvest shrinks\n\nSERRANO, 22 August 2024 — Farmers finished the harvest.", markdown=False)
+    assert (txt.published, txt.author) == ("2024-08-22", None)
+    plain = clean_text("Title\n\nNo dateline here, 2024 was a year — nothing to read.")
+    assert plain.published is None
