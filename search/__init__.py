@@ -1,0 +1,1 @@
+"""newsdig's query side: retrieve → fuse → collapse to articles → snippets (``search.ranker``)."""
