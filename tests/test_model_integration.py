@@ -39,10 +39,32 @@ Next Article
 Orvella Bakery Wins Regional Bread Award
 """
 
+# Neighbouring news of ordinary length; the first shares words ("talks", "between") with the question.
 OTHERS = [
-    {"id": "ferry", "title": "Ferry strike talks collapse", "text": "Talks between the ferry operator and the seafarers' union collapsed on Monday after the company refused to raise its pay offer above four per cent. The union said strikes would resume next week, cutting the island off from the mainland."},
-    {"id": "wheat", "title": "Drought shrinks wheat harvest", "text": "A second summer of drought has shrunk the wheat harvest on the southern plains by a third. Millers warned that flour and bread prices would rise before the winter."},
-    {"id": "chess", "title": "Chess federation elects new president", "text": "The national chess federation elected a former schoolteacher as its president on Sunday. She promised to bring the game into every primary school within five years."},
+    {"id": "ferry", "title": "Ferry strike talks collapse as union rejects pay offer",
+     "text": "Talks between the ferry operator and the seafarers' union collapsed on Monday after the company "
+             "refused to raise its pay offer above four per cent. The union said strikes would resume next week, "
+             "cutting the island off from the mainland for the third time this winter.\n\n"
+             "The operator said its offer was the best it could afford after a year of rising fuel prices and "
+             "falling passenger numbers. It accused the union of walking away from the table just as an agreement "
+             "on overtime was within reach.\n\n"
+             "Island businesses said they could not survive another month of cancelled crossings. The hotel "
+             "association asked the regional government to subsidise a temporary service with chartered boats, "
+             "and the council will debate the request on Thursday."},
+    {"id": "wheat", "title": "Drought shrinks wheat harvest on the southern plains",
+     "text": "A second summer of drought has shrunk the wheat harvest on the southern plains by a third. Millers "
+             "warned that flour and bread prices would rise before the winter, and bakers said they had already "
+             "paid more for their autumn contracts.\n\n"
+             "Farmers who rely on irrigation were hit hardest: the reservoirs that feed the canals fell to a fifth "
+             "of their capacity by July. The agriculture ministry has promised emergency payments, but growers say "
+             "the money will arrive too late to pay for next year's seed."},
+    {"id": "chess", "title": "Chess federation elects former schoolteacher as president",
+     "text": "The national chess federation elected a former schoolteacher as its president on Sunday, ending a "
+             "decade in which the post was held by businessmen. She promised to bring the game into every primary "
+             "school within five years and to publish the federation's accounts every quarter.\n\n"
+             "Her first task will be to find a new sponsor for the national championship, which lost its main "
+             "backer in the spring. Club players welcomed her election, saying the federation had neglected "
+             "juniors and women's chess for too long."},
 ]
 
 
