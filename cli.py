@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - older typer on top of click
 
 EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
 DEFAULT_INDEX_DIR = "index_data"
+DEFAULT_WEIGHT = 0.6  # = search.fusion.DEFAULT_WEIGHT (not imported: --help stays light)
 MARK_OPEN, MARK_CLOSE = "[[", "]]"
 
 
@@ -217,7 +218,7 @@ def search(
     limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="Number of articles to show.")] = 10,
     mode: Annotated[Mode, typer.Option(help="hybrid: keywords and meaning fused; keyword: BM25 only (fast, no model); semantic: meaning only.")] = Mode.hybrid,
     fusion: Annotated[Fusion, typer.Option(help="How hybrid mode merges the two rankings: convex (weighted min-max scores) or rrf (reciprocal rank fusion, k=60).")] = Fusion.convex,
-    weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the semantic side in convex fusion (0 = keyword only, 1 = semantic only).")] = 0.5,
+    weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the semantic side in convex fusion (0 = keyword only, 1 = semantic only).")] = DEFAULT_WEIGHT,
     model: Annotated[Optional[str], typer.Option(help="Check that the index was built with this model (queries always use the index's model).")] = None,
     index_dir: IndexDir = None,  # type: ignore[assignment]
     as_json: JsonFlag = False,
@@ -350,7 +351,7 @@ def eval_(
     collection: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.", show_default=False)],
     mode: Annotated[Optional[list[Mode]], typer.Option(help="Mode(s) to evaluate (repeatable; default: all three).")] = None,
     fusion: Annotated[Fusion, typer.Option(help="Fusion method of hybrid mode.")] = Fusion.convex,
-    weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = 0.5,
+    weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = DEFAULT_WEIGHT,
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Index to build or reuse for the corpus (default: a temporary one, deleted afterwards). NEWSDIG_INDEX is not read here, so an evaluation never writes into your archive's index.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
 ) -> None:

@@ -47,3 +47,10 @@ def test_lucene_idf() -> None:
     assert bm25_idf(1, 1000) == pytest.approx(math.log(1 + 999.5 / 1.5))
     assert bm25_idf(500, 1000) == pytest.approx(math.log(2.0))
     assert bm25_idf(1000, 1000) > 0
+
+
+def test_cli_default_weight_is_the_library_default() -> None:
+    import cli
+    from search.fusion import DEFAULT_WEIGHT
+
+    assert cli.DEFAULT_WEIGHT == DEFAULT_WEIGHT
