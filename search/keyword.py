@@ -15,6 +15,28 @@ SEARCH_FIELDS = ("text",)  # headline and passage (see indexer.analysis.chunk_sc
 TERM_FIELDS = ("text", "title")  # query terms in these fields are highlighted
 # A "?" that ends a word is a question mark, not a one-letter wildcard ("who won?").
 _QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\"')]|$)")
+# In a question, interrogatives name no topic: "who", "what"... are left to the semantic side
+# (+0.006 nDCG@10 keyword, +0.002 hybrid on 1,500 squad-a questions).
+INTERROGATIVES = frozenset("who whom whose what which when where why how".split())
+_INTERROGATIVE = re.compile(r"\b(?:" + "|".join(sorted(INTERROGATIVES)) + r")\b", re.I)
+
+
+def is_question(text: str) -> bool:
+    """A natural-language question: ends with "?" or opens with an interrogative word."""
+    words = text.strip().split()
+    return bool(words) and (text.strip().endswith("?") or words[0].lower().strip("\"'(") in INTERROGATIVES)
+
+
+def keyword_text(text: str) -> str:
+    """The query as the keyword side reads it: question marks and, in questions, interrogatives
+    removed (never inside a quoted phrase)."""
+    question = is_question(text)
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):  # outside quotes
+        parts[i] = _QUESTION_MARK.sub(" ", parts[i])
+        if question:
+            parts[i] = _INTERROGATIVE.sub(" ", parts[i])
+    return '"'.join(parts)
 
 
 @dataclass(frozen=True)
@@ -32,12 +54,13 @@ def parse_query(searcher: Searcher, text: str) -> KeywordQuery:
     A query Whoosh cannot parse is searched as plain words instead of failing.
     """
     parser = MultifieldParser(list(SEARCH_FIELDS), searcher.schema, group=OrGroup)
+    words = keyword_text(text)
     try:
-        parsed = parser.parse(_QUESTION_MARK.sub(" ", text))
+        parsed = parser.parse(words)
     except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
-        parsed = _plain_words(text)
+        parsed = _plain_words(words)
     if parsed is wq.NullQuery:
-        parsed = _plain_words(text)
+        parsed = _plain_words(words)
     terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
                       for field, t in parsed.iter_all_terms() if field in TERM_FIELDS)
     return KeywordQuery(text, parsed, terms)
