@@ -249,6 +249,7 @@ def search(
 
 def _print_hits(hits: list[Any]) -> None:
     from rich.console import Console
+    from rich.padding import Padding
     from rich.text import Text
 
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
@@ -258,15 +259,19 @@ def _print_hits(hits: list[Any]) -> None:
         head.append(hit.title or "(untitled)", style="bold" if styled else "")
         console.print(head)
         meta = [(hit.published or "no date")[:10], hit.source or "unknown source", f"score {hit.score:.3f}", hit.article_id]
-        console.print(Text("    " + " · ".join(meta), style="dim" if styled else ""))
-        console.print(_snippet_text(hit.snippet, styled))
+        if console.is_terminal:  # wrapped lines keep the indent
+            console.print(Padding(Text(" · ".join(meta), style="dim" if styled else ""), (0, 0, 0, 4)))
+            console.print(Padding(_snippet_text(hit.snippet, styled), (0, 0, 0, 4)))
+        else:
+            console.print(Text("    " + " · ".join(meta)))
+            console.print(Text("    ") + _snippet_text(hit.snippet, styled))
         console.print()
 
 
 def _snippet_text(snippet: str, styled: bool) -> Any:
     from rich.text import Text
 
-    text = Text("    ")
+    text = Text()
     if not styled:
         text.append(snippet)
         return text
