@@ -20,13 +20,13 @@ from indexer.sentences import sentence_spans
 from . import fusion
 from .keyword import keyword_candidates, parse_query
 from .reader import IndexReader
-from .snippets import make_snippet, query_terms
+from .snippets import make_snippet, match_spans, query_terms
 
 MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("convex", "rrf")
 MIN_DEPTH = 100
-SEMANTIC_SNIPPETS = 3  # hits (from the top) whose snippet sentence is chosen by meaning too
-SENTENCE_BUDGET = 48   # at most this many sentences are encoded per query for snippets
+SEMANTIC_SNIPPETS = 1  # hits (from the top) whose snippet sentence is always chosen by meaning too
+SENTENCE_BUDGET = 24   # at most this many sentences are encoded per query for snippets
 
 
 @dataclass
@@ -144,14 +144,15 @@ class Searcher:
     def _hits(self, top: list[tuple[str, tuple[float, int]]], found: Candidates) -> list[Hit]:
         keyword, semantic, qvec = found.keyword, found.semantic, found.qvec
         fields = [self.reader.chunk_fields(docnum) for _, (_, docnum) in top]
-        # Choosing a snippet sentence by meaning costs an encoder call per sentence: do it for the
-        # top hits, and for hits that matched by meaning only (they have no terms to go by).
-        # Within a budget of sentences, taken in rank order.
+        # Choosing a snippet sentence by meaning costs an encoder call per sentence (~30 ms on a
+        # laptop CPU): do it for the top hit, and for passages that hold no query term (matched by
+        # meaning only, they have no terms to go by), within a budget taken in rank order.
         texts, budget = [], SENTENCE_BUDGET
-        for i, (f, (_, (_, d))) in enumerate(zip(fields, top)):
+        for i, f in enumerate(fields):
             body = f.get("body", "")
             n = len(sentence_spans(body))
-            wanted = qvec is not None and (i < SEMANTIC_SNIPPETS or d not in keyword) and n <= budget
+            by_meaning = i < SEMANTIC_SNIPPETS or not match_spans(body, found.terms)
+            wanted = qvec is not None and by_meaning and n <= budget
             texts.append(body if wanted else "")
             budget -= n if wanted else 0
         sentence_scores = self._sentence_scores(texts, qvec)
