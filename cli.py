@@ -1,7 +1,7 @@
 """newsdig: search your news archive by keywords and by meaning.
 
-The command-line edge: resolves options (flag > NEWSDIG_* environment > default), renders
-results, and turns library errors into one-line messages with exit codes.
+The command-line edge: resolves options (flag > NEWSDIG_* environment > default), prints what
+``cli_output`` formats, and turns library errors into one-line messages with exit codes.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
-from enum import Enum
-
 import typer
 from typer.core import TyperGroup
+
+import cli_output as out
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer import TyperException as _CliError
@@ -26,7 +27,8 @@ except ImportError:  # pragma: no cover - older typer on top of click
 EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
 DEFAULT_INDEX_DIR = "index_data"
 DEFAULT_WEIGHT = 0.6  # = search.fusion.DEFAULT_WEIGHT (not imported: --help stays light)
-MARK_OPEN, MARK_CLOSE = "[[", "]]"
+EXIT_STATUS_HELP = ("Exit status: 0 all inputs indexed; 1 error (the index is unchanged); 3 done, but some "
+                    "inputs were skipped (each is reported on stderr with its file, line and reason).")
 
 
 class _OneLineErrors(TyperGroup):
@@ -55,6 +57,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
 class Mode(str, Enum):
     """Search modes."""
 
@@ -70,10 +73,12 @@ class Fusion(str, Enum):
     rrf = "rrf"
 
 
-IndexDir = Annotated[Path, typer.Option(
-    "--index-dir", envvar="NEWSDIG_INDEX", show_envvar=True,
-    help="Index directory (default: ./index_data).")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output: one JSON object per line.")]
+IndexDir = Annotated[Optional[Path], typer.Option(
+    "--index-dir", envvar="NEWSDIG_INDEX", show_envvar=True, help="Index directory (default: ./index_data).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")]
+LockTimeout = Annotated[float, typer.Option(help="Seconds to wait for another writer of the index to finish.")]
+MaxWords = Annotated[Optional[int], typer.Option(min=20, help="Passage length in words, for a new index or a rebuild (default 160).")]
+OverlapWords = Annotated[Optional[int], typer.Option(min=0, help="Words shared by neighbouring passages, for a new index or a rebuild (default 40).")]
 
 
 def _version(value: bool) -> None:
@@ -97,96 +102,36 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _fail(exc: Exception, code: int = EXIT_ERROR) -> NoReturn:
-    hint = getattr(exc, "hint", None)
-    typer.echo(f"newsdig: {exc}" + (f" ({hint})" if hint else ""), err=True)
+def _fail(message: object, hint: str | None = None, code: int = EXIT_ERROR) -> NoReturn:
+    hint = hint or getattr(message, "hint", None)
+    typer.echo(f"newsdig: {message}" + (f" ({hint})" if hint else ""), err=True)
     raise typer.Exit(code)
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call library code, mapping its typed errors to one-line messages."""
+    """Call library code, mapping its typed errors (and failed writes) to one-line messages."""
     from indexer.errors import NewsdigError
     try:
         return fn(*args, **kwargs)
     except NewsdigError as exc:
         _fail(exc)
+    except OSError as exc:  # disk full, permission denied... while writing: nothing was committed
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}; the index is unchanged")
     except KeyboardInterrupt:
-        typer.echo("newsdig: interrupted; the index is unchanged", err=True)
-        raise typer.Exit(130) from None
+        _fail("interrupted; the index is unchanged", code=130)
 
 
 def _index_dir(path: Path | None) -> Path:
     return path if path is not None else Path(DEFAULT_INDEX_DIR)
 
 
-def _parse_size(text: str) -> int:
-    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
-    t = text.strip().lower().rstrip("b")
+def _settings(max_words: int | None, overlap_words: int | None) -> Any:
+    from indexer.settings import BuildSettings
     try:
-        return int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
-    except (ValueError, IndexError):
-        raise typer.BadParameter(f"not a size: {text!r} (e.g. 500k, 20m, 1g)") from None
-
-
-@app.command()
-def index(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories to index (recursive); '-' reads JSON lines from stdin.", show_default=False)],
-    index_dir: IndexDir = None,  # type: ignore[assignment]
-    model: Annotated[Optional[str], typer.Option(help="Path of a sentence-transformers model folder, for a new index (default: the packaged all-MiniLM-L6-v2).")] = None,
-    max_file_size: Annotated[str, typer.Option(help="Skip input files larger than this (e.g. 50m, 1g).")] = "256m",
-    lock_timeout: Annotated[float, typer.Option(help="Seconds to wait for another writer to finish.")] = 30.0,
-    as_json: JsonFlag = False,
-) -> None:
-    """Index news articles: .html/.htm pages, .txt/.md scrapes, .json/.jsonl/.csv exports.
-
-    A .txt file's first non-empty line is its headline. JSON and CSV records may use the fields
-    id, title/headline, text/body/content, html, url, date/published, author, source/site.
-    Re-indexing is incremental: unchanged articles are skipped, changed ones replaced.
-
-    Exit status: 0 all inputs indexed; 1 error (nothing changed); 3 indexed, but some inputs
-    were skipped (each is reported on stderr with its file, line and reason).
-    """
-    from indexer.build import index_paths
-
-    directory = _index_dir(index_dir)
-    limit = _parse_size(max_file_size)
-    with _progress_bar() as progress:
-        report = _run(index_paths, directory, paths, model=model, max_bytes=limit,
-                      lock_timeout=lock_timeout, progress=progress)
-    for skip in report.skipped:
-        typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
-    c = report.counts
-    if as_json:
-        typer.echo(json.dumps({
-            "index_dir": str(directory), "added": c.added, "updated": c.updated, "unchanged": c.unchanged,
-            "duplicates": [{"article_id": a, "duplicate_of": b} for a, b in c.duplicates],
-            "chunks": c.chunks, "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in report.skipped],
-            "ignored": report.ignored, "seconds": round(report.seconds, 3),
-            "articles_total": report.manifest.articles if report.manifest else None,
-            "chunks_total": report.manifest.chunks if report.manifest else None}))
-    else:
-        typer.echo(_summary(report))
-    if report.articles_seen == 0:
-        _fail(RuntimeError("nothing was indexed" + (" (every input was skipped)" if report.skipped else "")))
-    if report.skipped:
-        raise typer.Exit(EXIT_PARTIAL)
-
-
-def _summary(report: Any) -> str:
-    c = report.counts
-    parts = [f"{c.added} new", f"{c.updated} updated", f"{c.unchanged} unchanged"]
-    if c.duplicates:
-        parts.append(f"{len(c.duplicates)} duplicate")
-    line = f"Indexed {report.articles_seen} articles ({', '.join(parts)}); {c.chunks} passages written"
-    line += f" in {report.seconds:.1f} s"
-    if report.skipped:
-        line += f"; skipped {len(report.skipped)} input(s), listed above"
-    if report.ignored:
-        kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(report.ignored.items()))
-        line += f"; ignored files of unsupported types ({kinds})"
-    if report.manifest:
-        line += f".\nIndex {report.index_dir}: {report.manifest.articles} articles, {report.manifest.chunks} passages."
-    return line
+        return BuildSettings.from_options(max_words, overlap_words)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 class _progress_bar:
@@ -196,20 +141,117 @@ class _progress_bar:
         if not sys.stderr.isatty():
             return None
         from rich.console import Console
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-        self.bar = Progress(TextColumn("indexing"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[info]}"),
-                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        self.bar = Progress(TextColumn("indexing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                            TextColumn("{task.fields[info]}"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
         self.bar.start()
         self.task = self.bar.add_task("index", total=None, info="")
 
         def update(p: Any) -> None:
-            self.bar.update(self.task, completed=p.bytes_done, total=p.bytes_total or None,
+            self.bar.update(self.task, completed=p.done, total=p.total or None,
                             info=f"{p.articles} articles, {p.chunks} passages")
         return update
 
     def __exit__(self, *exc: object) -> None:
         if hasattr(self, "bar"):
             self.bar.stop()
+
+
+def _finish_build(report: Any, as_json: bool, verb: str) -> None:
+    for skip in report.skipped:
+        typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
+    for article_id, path in report.pruned:
+        typer.echo(f"newsdig: removed {article_id} (its source {path} is gone)", err=True)
+    typer.echo(json.dumps(out.report_json(report)) if as_json else out.summary(report, verb))
+    if report.articles_seen == 0 and not report.counts.removed and verb != "Rebuilt":
+        _fail("nothing was indexed" + (" (every input was skipped)" if report.skipped else ""))
+    if report.skipped:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _index(paths: list[str], index_dir: Path | None, model: str | None, max_file_size: str, lock_timeout: float,
+           prune: bool, must_exist: bool, settings: Any, as_json: bool) -> None:
+    from indexer.build import index_paths
+    try:
+        limit = out.parse_size(max_file_size)
+    except (ValueError, KeyError):
+        raise typer.BadParameter(f"not a size: {max_file_size!r} (e.g. 500k, 20m, 1g)") from None
+    with _progress_bar() as progress:
+        report = _run(index_paths, _index_dir(index_dir), paths, model=model, max_bytes=limit, settings=settings,
+                      lock_timeout=lock_timeout, prune=prune, must_exist=must_exist, progress=progress)
+    _finish_build(report, as_json, "Indexed")
+
+
+Paths = Annotated[list[str], typer.Argument(help="Files or directories (recursive); '-' reads JSON lines from stdin.", show_default=False)]
+MaxFileSize = Annotated[str, typer.Option(help="Skip input files larger than this (e.g. 50m, 1g).")]
+
+
+@app.command(epilog=EXIT_STATUS_HELP)
+def index(
+    paths: Paths, index_dir: IndexDir = None,
+    model: Annotated[Optional[str], typer.Option(help="Path of a sentence-transformers model folder, for a new index (default: the packaged all-MiniLM-L6-v2).")] = None,
+    prune: Annotated[bool, typer.Option(help="Also remove articles whose source file under PATHS no longer exists.")] = False,
+    max_words: MaxWords = None, overlap_words: OverlapWords = None,
+    max_file_size: MaxFileSize = "256m", lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False,
+) -> None:
+    """Index news articles: .html/.htm pages, .txt/.md scrapes, .json/.jsonl/.csv exports.
+
+    A .txt file's first non-empty line is its headline. JSON and CSV records may use the fields
+    id, title/headline, text/body/content, html, url, date/published, author, source/site.
+    On an existing index the update is incremental: only new or changed articles (by content)
+    are embedded; an article with the same id or canonical URL replaces its old version.
+    """
+    _index(paths, index_dir, model, max_file_size, lock_timeout, prune, False, _settings(max_words, overlap_words), as_json)
+
+
+@app.command(epilog=EXIT_STATUS_HELP)
+def add(paths: Paths, index_dir: IndexDir = None, max_file_size: MaxFileSize = "256m",
+        lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False) -> None:
+    """Add new or changed articles to an existing index (like `index`, but never creates one)."""
+    _index(paths, index_dir, None, max_file_size, lock_timeout, False, True, None, as_json)
+
+
+@app.command()
+def remove(
+    ids: Annotated[list[str], typer.Argument(help="Article ids (as `search --json` shows them).", show_default=False)],
+    index_dir: IndexDir = None, lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False,
+) -> None:
+    """Delete articles from the index. Exit status 3 if some ids were not found, 1 if none was."""
+    from indexer.update import IndexUpdate
+
+    def run() -> tuple[list[str], list[str]]:
+        with IndexUpdate(_index_dir(index_dir), lock_timeout=lock_timeout, must_exist=True) as update:
+            results = [(i, update.remove(i)) for i in dict.fromkeys(ids)]
+            if update.changed:
+                update.commit()
+        return [i for i, ok in results if ok], [i for i, ok in results if not ok]
+
+    removed, missing = _run(run)
+    if as_json:
+        typer.echo(json.dumps({"removed": removed, "not_found": missing}))
+    else:
+        typer.echo(f"Removed {len(removed)} article(s)." + (f" Not in the index: {', '.join(missing)}." if missing else ""))
+    if missing:
+        raise typer.Exit(EXIT_ERROR if not removed else EXIT_PARTIAL)
+
+
+@app.command()
+def rebuild(
+    index_dir: IndexDir = None,
+    model: Annotated[Optional[str], typer.Option(help="Re-embed with this sentence-transformers model folder instead of the index's.")] = None,
+    max_words: MaxWords = None, overlap_words: OverlapWords = None,
+    lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False,
+) -> None:
+    """Re-clean, re-chunk and re-embed every article from its stored source, then swap the new
+    index in atomically (the original files are not needed). Needed after changing --model or
+    the passage settings; searches keep using the old index until the new one is complete."""
+    from indexer.rebuild import rebuild_index
+
+    with _progress_bar() as progress:
+        report = _run(rebuild_index, _index_dir(index_dir), model=model, settings=_settings(max_words, overlap_words),
+                      lock_timeout=lock_timeout, progress=progress)
+    _finish_build(report, as_json, "Rebuilt")
 
 
 @app.command()
@@ -220,12 +262,12 @@ def search(
     fusion: Annotated[Fusion, typer.Option(help="How hybrid mode merges the two rankings: convex (weighted min-max scores) or rrf (reciprocal rank fusion, k=60).")] = Fusion.convex,
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the semantic side in convex fusion (0 = keyword only, 1 = semantic only).")] = DEFAULT_WEIGHT,
     model: Annotated[Optional[str], typer.Option(help="Check that the index was built with this model (queries always use the index's model).")] = None,
-    index_dir: IndexDir = None,  # type: ignore[assignment]
-    as_json: JsonFlag = False,
+    index_dir: IndexDir = None, as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit.")] = False,
 ) -> None:
     """Search the index; plain words match any of them (more is better), questions match by meaning.
 
     Each hit shows rank, title, date, source, score and a snippet with the query terms marked.
+    A query that starts with "-" goes after "--": newsdig search -- "-ukraine nato".
     --json writes one object per hit with the keys rank, article_id, chunk_id, title, url,
     published, source, score, keyword_score, semantic_score, snippet (null where unknown).
     """
@@ -233,8 +275,7 @@ def search(
 
     def run() -> list[Any]:
         with Searcher(_index_dir(index_dir), model=model) as searcher:
-            return searcher.search(query, limit=limit, mode=mode.value, fusion_method=fusion.value,
-                                   weight=weight)
+            return searcher.search(query, limit=limit, mode=mode.value, fusion_method=fusion.value, weight=weight)
 
     hits = _run(run)
     if as_json:
@@ -244,73 +285,48 @@ def search(
     if not hits:
         typer.echo("No matching articles.", err=True)
         return
-    _print_hits(hits)
-
-
-def _print_hits(hits: list[Any]) -> None:
     from rich.console import Console
-    from rich.padding import Padding
-    from rich.text import Text
 
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
     styled = console.is_terminal and not console.no_color
     for hit in hits:
-        head = Text(f"{hit.rank:>2}. ", style="bold" if styled else "")
-        head.append(hit.title or "(untitled)", style="bold" if styled else "")
-        console.print(head)
-        meta = [(hit.published or "no date")[:10], hit.source or "unknown source", f"score {hit.score:.3f}", hit.article_id]
-        if console.is_terminal:  # wrapped lines keep the indent
-            console.print(Padding(Text(" · ".join(meta), style="dim" if styled else ""), (0, 0, 0, 4)))
-            console.print(Padding(_snippet_text(hit.snippet, styled), (0, 0, 0, 4)))
-        else:
-            console.print(Text("    " + " · ".join(meta)))
-            console.print(Text("    ") + _snippet_text(hit.snippet, styled))
-        console.print()
-
-
-def _snippet_text(snippet: str, styled: bool) -> Any:
-    from rich.text import Text
-
-    text = Text()
-    if not styled:
-        text.append(snippet)
-        return text
-    pos = 0
-    while (start := snippet.find(MARK_OPEN, pos)) != -1 and (end := snippet.find(MARK_CLOSE, start)) != -1:
-        text.append(snippet[pos:start])
-        text.append(snippet[start + len(MARK_OPEN):end], style="bold yellow")
-        pos = end + len(MARK_CLOSE)
-    text.append(snippet[pos:])
-    return text
+        for renderable in out.hit_renderables(hit, styled=styled, terminal=console.is_terminal):
+            console.print(renderable)
 
 
 @app.command()
-def stats(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:  # type: ignore[assignment]
+def stats(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
     """Show what the index holds: articles, passages, model, format version, size, last update."""
     from indexer.layout import read_manifest
 
     directory = _index_dir(index_dir)
     manifest = _run(read_manifest, directory)
     size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
-    info = {"articles": manifest.articles, "chunks": manifest.chunks, "model": manifest.model.name,
-            "format_version": manifest.format_version, "bytes": size, "updated": manifest.updated,
-            "index_dir": str(directory), "dim": manifest.model.dim, "created": manifest.created}
+    info = out.stats_info(manifest, str(directory), size)
+    typer.echo(json.dumps(info) if as_json else "\n".join(out.stats_lines(info)))
+
+
+@app.command()
+def check(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
+    """Verify the index: keyword documents, vector rows and manifest counts agree, every passage
+    belongs to a stored article, vectors are unit length. Exit status 1 if it is damaged."""
+    from indexer.check import REPAIR_HINT, check_index
+
+    report = _run(check_index, _index_dir(index_dir))
     if as_json:
-        typer.echo(json.dumps(info))
-        return
-    rows = [("index", str(directory)), ("articles", f"{manifest.articles:,}"), ("passages", f"{manifest.chunks:,}"),
-            ("model", f"{manifest.model.name} ({manifest.model.dim}-d)"), ("format", str(manifest.format_version)),
-            ("size", _human_bytes(size)), ("created", manifest.created), ("updated", manifest.updated)]
-    for key, value in rows:
-        typer.echo(f"{key:<9} {value}")
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
+        typer.echo(json.dumps({"ok": report.ok, "articles": report.articles, "chunks": report.chunks,
+                               "problems": report.problems, "warnings": report.warnings}))
+    else:
+        for warning in report.warnings:
+            typer.echo(f"newsdig: warning: {warning}", err=True)
+        if report.ok:
+            typer.echo(f"ok: {report.articles} articles, {report.chunks} passages; keyword index, vectors "
+                       "and manifest agree")
+    if not report.ok:
+        if not as_json:
+            for problem in report.problems:
+                typer.echo(f"newsdig: {problem}", err=True)
+        _fail(f"the index at {report.index_dir} is damaged", hint=REPAIR_HINT)
 
 
 @app.command()
@@ -326,25 +342,16 @@ def clean(
     found = discover(files)
     problems = list(found.skipped)
     for item in InputReader(found.files):
-        if isinstance(item, Skipped):
-            problems.append(item)
-            continue
         try:
+            if isinstance(item, Skipped):
+                raise ArticleError(item.reason)
             article = make_article(item)
         except ArticleError as exc:
             problems.append(Skipped(item.path, str(exc), item.line))
             continue
         data = {"title": article.title or None, "body": article.body, "published": article.published,
                 "author": article.author, "source": article.source, "url": article.url}
-        if as_json:
-            typer.echo(json.dumps(data, ensure_ascii=False))
-            continue
-        typer.echo(f"== {item.where}")
-        for key in ("title", "published", "author", "source", "url"):
-            typer.echo(f"{key + ':':<11}{data[key] or '-'}")
-        typer.echo("")
-        typer.echo(article.body)
-        typer.echo("")
+        typer.echo(json.dumps(data, ensure_ascii=False) if as_json else "\n".join(out.clean_lines(item.where, data)))
     for skip in problems:
         typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
     if problems:
@@ -381,16 +388,8 @@ def eval_(
             typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
         with _run(Searcher, directory) as searcher:
             results = _run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight)
-    name = data.root.name
-    if as_json:
-        for m, metrics in results.items():
-            typer.echo(json.dumps({"collection": name, "mode": m, "queries": len(data.qrels),
-                                   **{k: round(v, 4) for k, v in metrics.items()}}))
-        return
-    typer.echo(f"{name}: {len(data.qrels)} judged queries")
-    typer.echo(f"{'mode':<10}{'nDCG@10':>9}{'MRR@10':>9}{'Recall@100':>12}")
-    for m, metrics in results.items():
-        typer.echo(f"{m:<10}{metrics['ndcg@10']:>9.4f}{metrics['mrr@10']:>9.4f}{metrics['recall@100']:>12.4f}")
+    lines = out.eval_lines(data.root.name, len(data.qrels), results, as_json=as_json)
+    typer.echo("\n".join(lines))
 
 
 if __name__ == "__main__":  # pragma: no cover

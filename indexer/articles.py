@@ -12,6 +12,7 @@ from .records import Article, RawRecord
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|icid)$", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_WORD = re.compile(r"\w")
 
 
 class ArticleError(ValueError):
@@ -55,7 +56,7 @@ def make_article(record: RawRecord) -> Article:
     else:
         doc = clean_text(fields["text"], headline=False, markdown=False)
     body = doc.body.strip()
-    if not body:
+    if not _WORD.search(body):
         raise ArticleError("no article text left after cleaning")
     title = _SPACES.sub(" ", fields.get("title") or doc.title or "").strip()
     published = normalize_date(fields["published"]) if fields.get("published") else None

@@ -1,16 +1,17 @@
-"""``newsdig index``: read inputs, clean, and feed articles into an :class:`IndexUpdate`."""
+"""``newsdig index`` / ``add``: read inputs, clean, and feed articles into an :class:`IndexUpdate`."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from .articles import ArticleError, make_article
-from .ingest import DEFAULT_MAX_BYTES, InputReader, discover
-from .layout import Manifest
+from .errors import IndexNotFoundError
+from .ingest import DEFAULT_MAX_BYTES, STDIN, InputReader, discover
+from .layout import Manifest, index_exists
 from .lock import DEFAULT_TIMEOUT
 from .records import Skipped
 from .settings import BuildSettings
@@ -19,17 +20,18 @@ from .update import IndexUpdate, UpdateCounts
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a build stands, for progress bars."""
+    """Where a build stands, for progress bars: ``done`` of ``total`` ``unit`` (bytes or articles)."""
 
-    bytes_done: int
-    bytes_total: int
+    done: int
+    total: int
     articles: int
     chunks: int
+    unit: str = "bytes"
 
 
 @dataclass
 class BuildReport:
-    """The summary of one ``index`` run."""
+    """The summary of one ``index``, ``add`` or ``rebuild`` run."""
 
     index_dir: str
     counts: UpdateCounts
@@ -37,6 +39,7 @@ class BuildReport:
     ignored: dict[str, int] = field(default_factory=dict)
     manifest: Manifest | None = None
     seconds: float = 0.0
+    pruned: list[tuple[str, str]] = field(default_factory=list)  # (article id, vanished source path)
 
     @property
     def articles_seen(self) -> int:
@@ -45,16 +48,24 @@ class BuildReport:
         return c.added + c.updated + c.unchanged + len(c.duplicates)
 
 
+def _source_path(path: str) -> str:
+    return path if path == STDIN else os.path.abspath(path)
+
+
 def index_paths(index_dir: str | os.PathLike[str], paths: list[str], *, model: str | None = None,
                 settings: BuildSettings | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                stdin: BinaryIO | None = None, lock_timeout: float = DEFAULT_TIMEOUT,
-                progress: Callable[[Progress], None] | None = None) -> BuildReport:
+                stdin: BinaryIO | None = None, lock_timeout: float = DEFAULT_TIMEOUT, prune: bool = False,
+                must_exist: bool = False, progress: Callable[[Progress], None] | None = None) -> BuildReport:
     """Index (or re-index) the articles under ``paths`` into ``index_dir``, committing once at the end.
 
     Articles that are new or changed are cleaned, chunked and embedded; unchanged ones are left
-    as they are. Inputs that cannot be read are reported in ``BuildReport.skipped``.
+    as they are. Inputs that cannot be read are reported in ``BuildReport.skipped``. With
+    ``prune``, articles whose source file under one of ``paths`` no longer exists are removed.
+    ``must_exist`` refuses to create a new index (``newsdig add``).
     """
     started = time.perf_counter()
+    if must_exist and not index_exists(index_dir):
+        raise IndexNotFoundError(str(index_dir))
     found = discover(paths, exclude=[index_dir])
     report = BuildReport(str(index_dir), UpdateCounts(), list(found.skipped), dict(found.ignored))
     reader = InputReader(found.files, max_bytes=max_bytes, stdin=stdin)
@@ -66,7 +77,7 @@ def index_paths(index_dir: str | os.PathLike[str], paths: list[str], *, model: s
                 report.skipped.append(item)
                 continue
             try:
-                article = make_article(item)
+                article = replace(make_article(item), path=_source_path(item.path))
             except ArticleError as exc:
                 report.skipped.append(Skipped(item.path, str(exc), item.line))
                 continue
@@ -76,8 +87,12 @@ def index_paths(index_dir: str | os.PathLike[str], paths: list[str], *, model: s
                                                          f"(first at {seen[article.article_id]})", item.line))
             seen.setdefault(article.article_id, item.where)
             if progress is not None:
-                progress(Progress(reader.bytes_read, found.total_bytes, report.articles_seen,
-                                  update.counts.chunks))
+                progress(Progress(reader.bytes_read, found.total_bytes, report.articles_seen, update.counts.chunks))
+        if prune:
+            for root in {_source_path(p) for p in paths if p != STDIN}:
+                for article_id, source in update.articles_under(root):
+                    if not os.path.exists(source) and update.remove(article_id):
+                        report.pruned.append((article_id, source))
         if update.changed:
             report.manifest = update.commit()
     report.seconds = time.perf_counter() - started

@@ -35,13 +35,17 @@ class IndexFormatError(NewsdigError):
 class ModelMismatchError(NewsdigError):
     """A query or an update asked for a different embedding model than the index was built with."""
 
-    def __init__(self, index_model: str, requested: str) -> None:
+    def __init__(self, index_model: str, requested: str, *, hint: str | None = None) -> None:
         super().__init__(
             f"the index was built with model {index_model!r}, not {requested!r}",
-            hint="leave out --model to use the index's model, or build a new index with --index-dir",
+            hint=hint or "leave out --model to use the index's model, or build a new index with --index-dir",
         )
         self.index_model = index_model
         self.requested = requested
+
+
+class RebuildRequiredError(NewsdigError):
+    """An update asked for settings the index was not built with; only a rebuild can apply them."""
 
 
 class ModelLoadError(NewsdigError):

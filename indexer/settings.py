@@ -24,6 +24,28 @@ class BuildSettings:
                 "embed_title": self.embed_title}
 
     @classmethod
+    def from_options(cls, max_words: int | None, overlap_words: int | None) -> BuildSettings | None:
+        """Settings from ``--max-words``/``--overlap-words`` (None when neither is given)."""
+        if max_words is None and overlap_words is None:
+            return None
+        base = ChunkSettings()
+        words = max_words or base.max_words
+        # Overlap and the shortest tail passage scale with a shorter passage length.
+        chunking = ChunkSettings(
+            max_words=words,
+            min_words=min(base.min_words, words * base.min_words // base.max_words),
+            overlap_words=min(base.overlap_words, words // 4) if overlap_words is None else overlap_words)
+        if chunking.overlap_words >= chunking.max_words:
+            raise ValueError("--overlap-words must be smaller than --max-words")
+        return cls(chunking=chunking)
+
+    def describe(self) -> str:
+        """The settings in words, for messages."""
+        c = self.chunking
+        return (f"passages of at most {c.max_words} words with {c.overlap_words} words of overlap, "
+                f"headline weight {self.title_weight}")
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BuildSettings:
         """Settings as recorded in a manifest."""
         return cls(chunking=ChunkSettings(**data.get("chunking", {})),

@@ -11,13 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from whoosh.query import Prefix, Term
 from whoosh.writing import IndexWriter
 
 from . import embed
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
-from .errors import IndexFormatError, ModelMismatchError
+from .errors import IndexFormatError, IndexNotFoundError, ModelMismatchError, RebuildRequiredError
 from .keyword_index import WRITER_LIMIT_MB, chunk_ids_by_docnum, create_indexes, open_writable, to_datetime
 from .layout import SNAPSHOTS, Manifest, ModelInfo, index_exists, read_manifest, snapshot_path, write_manifest
 from .lock import DEFAULT_TIMEOUT, WriteLock
@@ -57,8 +58,14 @@ class IndexUpdate:
     """
 
     def __init__(self, index_dir: str | os.PathLike[str], *, model: str | None = None,
-                 settings: BuildSettings | None = None, lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+                 settings: BuildSettings | None = None, lock_timeout: float = DEFAULT_TIMEOUT,
+                 fresh: bool = False, must_exist: bool = False) -> None:
+        """``fresh=True`` starts from an empty snapshot (a rebuild): the committed index stays
+        readable until the new one replaces it, and ``model``/``settings`` may differ from it.
+        ``must_exist=True`` refuses to create a new index."""
         self.index_dir = Path(index_dir)
+        self.fresh = fresh
+        self.must_exist = must_exist
         self.requested_model = model
         self.requested_settings = settings
         self.lock = WriteLock(self.index_dir, lock_timeout)
@@ -73,6 +80,8 @@ class IndexUpdate:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> IndexUpdate:
+        if (self.must_exist or self.fresh) and not index_exists(self.index_dir):
+            raise IndexNotFoundError(str(self.index_dir))
         self.lock.acquire()
         try:
             self._open()
@@ -83,18 +92,28 @@ class IndexUpdate:
 
     def _open(self) -> None:
         self.previous: Manifest | None = read_manifest(self.index_dir) if index_exists(self.index_dir) else None
-        if self.previous is not None:
+        if self.previous is not None and not self.fresh:
             if not embed.same_model(self.previous.model.path, self.requested_model):
-                raise ModelMismatchError(self.previous.model.name, self.requested_model or "")
+                raise ModelMismatchError(
+                    self.previous.model.name, self.requested_model or "",
+                    hint=f"re-embed every article with it: newsdig rebuild --model {self.requested_model}")
             self.settings = BuildSettings.from_dict(self.previous.settings)
+            if self.requested_settings is not None and self.requested_settings.as_dict() != self.settings.as_dict():
+                raise RebuildRequiredError(
+                    f"the index was built with {self.settings.describe()}, not {self.requested_settings.describe()}",
+                    hint="`newsdig rebuild` with the new settings re-chunks and re-embeds every article")
             self.model_name, self.model_path = self.previous.model.name, self.previous.model.path
+        elif self.previous is not None:  # fresh: keep what is not asked to change
+            self.settings = self.requested_settings or BuildSettings.from_dict(self.previous.settings)
+            self.model_name, self.model_path = (embed.model_spec(self.requested_model) if self.requested_model
+                                                else (self.previous.model.name, self.previous.model.path))
         else:
             self.settings = self.requested_settings or BuildSettings()
             self.model_name, self.model_path = embed.model_spec(self.requested_model)
         self._collect_garbage()
         self.snapshot = _next_snapshot(self.index_dir, self.previous and self.previous.snapshot)
         self.dir = snapshot_path(self.index_dir, self.snapshot)
-        if self.previous is not None:
+        if self.previous is not None and not self.fresh:
             old = snapshot_path(self.index_dir, self.previous.snapshot)
             clone_tree(old, self.dir, skip=lambda name: name.endswith("LOCK") or name.endswith(".tmp"))
             self.store = VectorStore.load(self.dir)
@@ -176,6 +195,14 @@ class IndexUpdate:
         self.counts.removed += 1
         return True
 
+    def articles_under(self, root: str) -> list[tuple[str, str]]:
+        """``(article id, source path)`` of the stored articles read from ``root`` or below it."""
+        found = []
+        for query in (Term("path", root), Prefix("path", root.rstrip(os.sep) + os.sep)):
+            for hit in self.articles.search(query, limit=None):
+                found.append((hit["article_id"], hit["path"]))
+        return found
+
     def _delete(self, article_id: str) -> None:
         self.chunk_writer.delete_by_term("article_id", article_id)
         self.article_writer.delete_by_term("article_id", article_id)
@@ -207,7 +234,7 @@ class IndexUpdate:
         """The index's encoder, loaded on first use (an update that embeds nothing never loads it)."""
         if self._encoder is None:
             self._encoder = embed.load_encoder(self.model_name, self.model_path)
-            if self.previous is not None and self._encoder.dim != self.previous.model.dim:
+            if self.previous is not None and not self.fresh and self._encoder.dim != self.previous.model.dim:
                 raise IndexFormatError(
                     f"the model at {self.model_path} gives {self._encoder.dim}-d vectors; "
                     f"the index holds {self.previous.model.dim}-d vectors")
@@ -224,9 +251,9 @@ class IndexUpdate:
 
     @property
     def changed(self) -> bool:
-        """Whether the update has anything to commit."""
+        """Whether the update has anything to commit (a rebuild always has)."""
         c = self.counts
-        return bool(c.added or c.updated or c.removed)
+        return bool(c.added or c.updated or c.removed or self.fresh)
 
     def commit(self) -> Manifest:
         """Write everything and switch the manifest to the new snapshot (the atomic step)."""
@@ -234,7 +261,7 @@ class IndexUpdate:
         self.articles.close()
         self.chunk_writer.commit()
         self.article_writer.commit()
-        dim = self._encoder.dim if self._encoder else (self.previous.model.dim if self.previous else 0)
+        dim = self._encoder.dim if self._encoder else (self.previous.model.dim if self.previous and not self.fresh else 0)
         store = self.store if self.store is not None else VectorStore.empty(dim)
         vectors = np.concatenate(self._new_vectors) if self._new_vectors else np.zeros((0, dim), np.float32)
         store = store.realigned(chunk_ids_by_docnum(self.chunk_ix), self._new_ids, vectors)

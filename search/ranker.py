@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer import embed
-from indexer.errors import ModelMismatchError, QueryError
+from indexer.errors import IndexFormatError, ModelMismatchError, QueryError
 from indexer.sentences import sentence_spans
 
 from . import fusion
@@ -119,6 +119,10 @@ class Searcher:
             found.keyword.update(keyword_candidates(reader.searcher, kq, depth))
         if mode != "keyword" and len(store):
             found.qvec = query_vector if query_vector is not None else self.encoder.encode([text])[0]
+            if len(found.qvec) != store.dim:
+                raise IndexFormatError(
+                    f"the model at {self.reader.manifest.model.path} now gives {len(found.qvec)}-d vectors; "
+                    f"the index holds {store.dim}-d vectors", hint="run `newsdig rebuild`")
             found.semantic.update(store.search(found.qvec, depth))
         if mode == "hybrid" and found.qvec is not None:
             found.semantic.update(store.scores_at(found.qvec, [d for d in found.keyword if d not in found.semantic]))

@@ -33,6 +33,8 @@ class HashEncoder:
             for word in _WORD.findall(text.lower()):
                 h = zlib.crc32(word.encode("utf-8"))
                 out[row, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+            if not out[row].any():
+                out[row, 0] = 1.0  # like a real model: every text gets a unit vector
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 

@@ -1,0 +1,133 @@
+"""How the CLI presents results: pure functions that build text and JSON-ready values.
+
+``cli.py`` decides where they go (stdout, stderr) and prints them; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MARK_OPEN, MARK_CLOSE = "[[", "]]"
+SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """``"500k"``, ``"20m"``, ``"1g"`` or a number of bytes; raises ValueError."""
+    t = text.strip().lower().rstrip("b")
+    if not t:
+        raise ValueError(text)
+    value = int(float(t[:-1]) * SIZE_UNITS[t[-1]]) if t[-1] in SIZE_UNITS else int(t)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> "1.5 KiB"."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def summary(report: Any, verb: str = "Indexed") -> str:
+    """The human summary of a build report (``index``, ``add``, ``rebuild``)."""
+    c = report.counts
+    parts = [f"{c.added} new", f"{c.updated} updated", f"{c.unchanged} unchanged"]
+    if c.removed:
+        parts.append(f"{c.removed} removed")
+    if c.duplicates:
+        parts.append(f"{len(c.duplicates)} duplicate")
+    line = f"{verb} {report.articles_seen} articles ({', '.join(parts)}); {c.chunks} passages written"
+    line += f" in {report.seconds:.1f} s"
+    if report.skipped:
+        line += f"; skipped {len(report.skipped)} input(s), listed above"
+    if report.ignored:
+        kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(report.ignored.items()))
+        line += f"; ignored files of unsupported types ({kinds})"
+    if report.manifest:
+        line += f".\nIndex {report.index_dir}: {report.manifest.articles} articles, {report.manifest.chunks} passages."
+    return line
+
+
+def report_json(report: Any) -> dict[str, Any]:
+    """A build report as a JSON object."""
+    c = report.counts
+    return {
+        "index_dir": report.index_dir, "added": c.added, "updated": c.updated, "unchanged": c.unchanged,
+        "removed": c.removed, "duplicates": [{"article_id": a, "duplicate_of": b} for a, b in c.duplicates],
+        "pruned": [{"article_id": a, "path": p} for a, p in report.pruned],
+        "chunks": c.chunks, "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in report.skipped],
+        "ignored": report.ignored, "seconds": round(report.seconds, 3),
+        "articles_total": report.manifest.articles if report.manifest else None,
+        "chunks_total": report.manifest.chunks if report.manifest else None}
+
+
+def stats_info(manifest: Any, index_dir: str, size: int) -> dict[str, Any]:
+    """``newsdig stats --json``."""
+    return {"articles": manifest.articles, "chunks": manifest.chunks, "model": manifest.model.name,
+            "format_version": manifest.format_version, "bytes": size, "updated": manifest.updated,
+            "index_dir": index_dir, "dim": manifest.model.dim, "model_path": manifest.model.path,
+            "created": manifest.created, "settings": manifest.settings}
+
+
+def stats_lines(info: dict[str, Any]) -> list[str]:
+    """``newsdig stats`` for people."""
+    rows = [("index", info["index_dir"]), ("articles", f"{info['articles']:,}"),
+            ("passages", f"{info['chunks']:,}"), ("model", f"{info['model']} ({info['dim']}-d)"),
+            ("format", str(info["format_version"])), ("size", human_bytes(info["bytes"])),
+            ("created", info["created"]), ("updated", info["updated"])]
+    return [f"{key:<9} {value}" for key, value in rows]
+
+
+def eval_lines(name: str, queries: int, results: dict[str, dict[str, float]], *, as_json: bool) -> list[str]:
+    """``newsdig eval``: a table, or one JSON object per mode."""
+    if as_json:
+        return [json.dumps({"collection": name, "mode": mode, "queries": queries,
+                            **{k: round(v, 4) for k, v in metrics.items()}}) for mode, metrics in results.items()]
+    lines = [f"{name}: {queries} judged queries", f"{'mode':<10}{'nDCG@10':>9}{'MRR@10':>9}{'Recall@100':>12}"]
+    lines += [f"{mode:<10}{m['ndcg@10']:>9.4f}{m['mrr@10']:>9.4f}{m['recall@100']:>12.4f}" for mode, m in results.items()]
+    return lines
+
+
+def clean_lines(where: str, data: dict[str, Any]) -> list[str]:
+    """``newsdig clean`` for people: the file, the metadata, then the body."""
+    lines = [f"== {where}"]
+    lines += [f"{key + ':':<11}{data[key] or '-'}" for key in ("title", "published", "author", "source", "url")]
+    return [*lines, "", data["body"], ""]
+
+
+def snippet_text(snippet: str, styled: bool) -> Any:
+    """A snippet as rich Text: ``[[term]]`` becomes bold yellow when styled, stays marked otherwise."""
+    from rich.text import Text
+
+    text = Text()
+    if not styled:
+        text.append(snippet)
+        return text
+    pos = 0
+    while (start := snippet.find(MARK_OPEN, pos)) != -1 and (end := snippet.find(MARK_CLOSE, start)) != -1:
+        text.append(snippet[pos:start])
+        text.append(snippet[start + len(MARK_OPEN):end], style="bold yellow")
+        pos = end + len(MARK_CLOSE)
+    text.append(snippet[pos:])
+    return text
+
+
+def hit_renderables(hit: Any, *, styled: bool, terminal: bool) -> list[Any]:
+    """Rank and title; date, source, score, id; snippet; a blank line."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    head = Text(f"{hit.rank:>2}. ", style="bold" if styled else "")
+    head.append(hit.title or "(untitled)", style="bold" if styled else "")
+    meta = " · ".join([(hit.published or "no date")[:10], hit.source or "unknown source",
+                       f"score {hit.score:.3f}", hit.article_id])
+    snippet = snippet_text(hit.snippet, styled)
+    if terminal:  # wrapped lines keep the indent
+        body = [Padding(Text(meta, style="dim" if styled else ""), (0, 0, 0, 4)), Padding(snippet, (0, 0, 0, 4))]
+    else:
+        body = [Text("    " + meta), Text("    ") + snippet]
+    return [head, *body, Text("")]

@@ -1,0 +1,96 @@
+"""``newsdig check``: verify that an index is whole and its parts agree."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .analysis import ARTICLE_INDEX, CHUNK_INDEX
+from .errors import NewsdigError
+from .keyword_index import chunk_ids_by_docnum, open_index
+from .layout import SNAPSHOTS, read_manifest, snapshot_path
+from .vector_store import VectorStore
+
+NORM_TOLERANCE = 1e-3
+REPAIR_HINT = "repair it with `newsdig rebuild` (it re-indexes every article from its stored source)"
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found: counts, problems (the index is damaged) and warnings."""
+
+    index_dir: str
+    articles: int = 0
+    chunks: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+
+def check_index(index_dir: str | os.PathLike[str]) -> CheckReport:
+    """Check manifest, keyword indexes and vectors against each other. Never raises for damage
+    (only :class:`IndexNotFoundError` when there is no index at all)."""
+    report = CheckReport(str(index_dir))
+    manifest = read_manifest(index_dir)  # IndexNotFoundError / IndexFormatError propagate
+    report.articles, report.chunks = manifest.articles, manifest.chunks
+    snap = snapshot_path(index_dir, manifest.snapshot)
+    if not snap.is_dir():
+        report.problems.append(f"the snapshot {manifest.snapshot} named by the manifest is missing")
+        return report
+    try:
+        chunks_ix, articles_ix = open_index(snap, CHUNK_INDEX), open_index(snap, ARTICLE_INDEX)
+        store = VectorStore.load(snap)
+    except NewsdigError as exc:
+        report.problems.append(str(exc))
+        return report
+    _check_counts(report, manifest.chunks, manifest.articles, chunks_ix.doc_count(), articles_ix.doc_count(), len(store))
+    doc_ids = chunk_ids_by_docnum(chunks_ix)
+    if store.dim != manifest.model.dim:
+        report.problems.append(f"vectors have {store.dim} dimensions, the manifest says {manifest.model.dim}")
+    if [i.decode("utf-8") for i in store.ids] != doc_ids:
+        report.problems.append("vector rows are not aligned with the keyword documents")
+    live = np.flatnonzero(store.live)
+    for start in range(0, len(live), 65536):
+        rows = live[start:start + 65536]
+        norms = np.linalg.norm(np.asarray(store.vectors[rows], dtype=np.float32), axis=1)
+        bad = int((np.abs(norms - 1.0) > NORM_TOLERANCE).sum())
+        if bad:
+            report.problems.append(f"{bad} vectors are not unit length")
+            break
+    _check_articles(report, doc_ids, articles_ix)
+    leftovers = [p.name for p in (Path(index_dir) / SNAPSHOTS).iterdir() if p.name != manifest.snapshot]
+    if leftovers:
+        report.warnings.append(f"{len(leftovers)} unused snapshot(s) ({', '.join(sorted(leftovers))}): "
+                               "left by an interrupted or running writer; the next update removes them")
+    return report
+
+
+def _check_counts(report: CheckReport, m_chunks: int, m_articles: int, k_chunks: int, k_articles: int,
+                  vectors: int) -> None:
+    if not m_chunks == k_chunks == vectors:
+        report.problems.append(f"passage counts disagree: manifest {m_chunks}, keyword index {k_chunks}, "
+                               f"vector store {vectors}")
+    if m_articles != k_articles:
+        report.problems.append(f"article counts disagree: manifest {m_articles}, article store {k_articles}")
+
+
+def _check_articles(report: CheckReport, doc_ids: list[str], articles_ix: object) -> None:
+    per_article = Counter(cid.rsplit("#", 1)[0] for cid in doc_ids if cid)
+    expected: dict[str, int] = {}
+    with articles_ix.searcher() as searcher:  # type: ignore[attr-defined]
+        for stored in searcher.all_stored_fields():
+            expected[stored["article_id"]] = int(stored.get("chunks", 0))
+    wrong = [a for a, n in expected.items() if per_article.get(a, 0) != n]
+    orphans = [a for a in per_article if a not in expected]
+    if wrong:
+        report.problems.append(f"{len(wrong)} article(s) do not have all their passages (e.g. {wrong[0]!r})")
+    if orphans:
+        report.problems.append(f"{len(orphans)} article(s) have passages but no stored article (e.g. {orphans[0]!r})")
