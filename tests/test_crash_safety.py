@@ -88,7 +88,7 @@ def assert_whole(index_dir: Path, allowed: list[dict[str, str]]) -> None:
         assert searcher.search("story", mode="keyword", limit=3)
 
 
-def test_sigkill_at_many_points_of_index_leaves_old_or_new_state(tmp_path: Path) -> None:
+def test_sigkill_at_many_points_of_index_and_add_leaves_old_or_new_state(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     index_dir = tmp_path / "idx"
     write_version(feed, "alpha", N_OLD)
@@ -106,9 +106,9 @@ def test_sigkill_at_many_points_of_index_leaves_old_or_new_state(tmp_path: Path)
         killed += 1
         assert_whole(index_dir, [{f"a{i:03d}": v for i in range(N_OLD)} for v in (old, new)])
 
-    for point in KILL_POINTS:
-        def named(point: str = point) -> None:
-            result = run_cli("index", str(feed), "--index-dir", str(index_dir), kill=point)
+    for n, point in enumerate(KILL_POINTS):
+        def named(point: str = point, command: str = ("index", "add")[n % 2]) -> None:
+            result = run_cli(command, str(feed), "--index-dir", str(index_dir), kill=point)
             assert result.returncode == -9, f"{point} was never reached: {result.stderr[-300:]}"
         kill_once(named)
     # Timed kills, spread over a slowed-down run (the encoder sleeps in each call).
