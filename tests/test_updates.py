@@ -119,3 +119,19 @@ def test_check_reports_damage_and_how_to_repair(tmp_path: Path, corpus: Path) ->
     repaired = run("rebuild", "--index-dir", str(idx))
     assert repaired.exit_code == 0, repaired.output
     assert run("check", "--index-dir", str(idx)).exit_code == 0
+
+
+def test_a_new_model_needs_a_rebuild_which_never_mixes_vectors(tmp_path: Path, corpus: Path) -> None:
+    idx = tmp_path / "idx"
+    assert run("index", str(corpus), "--index-dir", str(idx)).exit_code == 0
+    other = tmp_path / "other-model"
+    other.mkdir()
+    refused = run("index", str(corpus), "--model", str(other), "--index-dir", str(idx))
+    assert refused.exit_code == 1 and f"newsdig rebuild --model {other}" in refused.stderr
+    before = read_manifest(idx)
+    rebuilt = run("rebuild", "--model", str(other), "--index-dir", str(idx))
+    assert rebuilt.exit_code == 0, rebuilt.output
+    after = read_manifest(idx)
+    assert after.model.path == str(other.resolve()) and after.articles == before.articles
+    assert after.snapshot != before.snapshot and not snapshot_path(idx, before.snapshot).exists()
+    assert run("check", "--index-dir", str(idx)).exit_code == 0
