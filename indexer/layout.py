@@ -16,7 +16,7 @@ from typing import Any
 from .atomic import atomic_write_bytes
 from .errors import IndexFormatError, IndexNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: unstemmed spelling words in the keyword index
 MANIFEST = "manifest.json"
 SNAPSHOTS = "snapshots"
 LOCK = "writer.lock"
@@ -89,8 +89,12 @@ def index_exists(index_dir: str | os.PathLike[str]) -> bool:
     return manifest_path(index_dir).is_file()
 
 
-def read_manifest(index_dir: str | os.PathLike[str]) -> Manifest:
-    """Read and validate the manifest of ``index_dir``."""
+def read_manifest(index_dir: str | os.PathLike[str], *, accept_older: bool = False) -> Manifest:
+    """Read and validate the manifest of ``index_dir``.
+
+    ``accept_older`` lets a rebuild read an index of an earlier format version (its article
+    store is all a rebuild needs).
+    """
     path = manifest_path(index_dir)
     try:
         raw = path.read_bytes()
@@ -104,10 +108,10 @@ def read_manifest(index_dir: str | os.PathLike[str]) -> Manifest:
     except (ValueError, KeyError, TypeError) as exc:
         raise IndexFormatError(f"{path} is not a newsdig manifest ({exc})",
                                hint="rebuild the index with `newsdig index` into a new --index-dir") from exc
-    if version != FORMAT_VERSION:
+    if version > FORMAT_VERSION or (version < FORMAT_VERSION and not accept_older):
         raise IndexFormatError(
             f"the index at {index_dir} has format version {version}; this newsdig reads version {FORMAT_VERSION}",
-            hint="re-index the articles into a new --index-dir")
+            hint="`newsdig rebuild` converts it" if version < FORMAT_VERSION else "upgrade newsdig")
     try:
         return Manifest.from_json(data)
     except (KeyError, TypeError, ValueError) as exc:

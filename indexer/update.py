@@ -91,7 +91,8 @@ class IndexUpdate:
         return self
 
     def _open(self) -> None:
-        self.previous: Manifest | None = read_manifest(self.index_dir) if index_exists(self.index_dir) else None
+        self.previous: Manifest | None = (read_manifest(self.index_dir, accept_older=self.fresh)
+                                          if index_exists(self.index_dir) else None)
         if self.previous is not None and not self.fresh:
             if not embed.same_model(self.previous.model.path, self.requested_model):
                 raise ModelMismatchError(

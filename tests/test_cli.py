@@ -32,7 +32,7 @@ def test_index_search_stats_roundtrip(tmp_path: Path, corpus: Path) -> None:
     assert "[[solar]]" in lines[2]  # markers, since stdout is not a terminal
     stats = json.loads(run("stats", "--json", "--index-dir", idx).stdout)
     assert {k: stats[k] for k in ("articles", "chunks", "model", "format_version")} == {
-        "articles": 4, "chunks": stats["chunks"], "model": "all-MiniLM-L6-v2", "format_version": 1}
+        "articles": 4, "chunks": stats["chunks"], "model": "all-MiniLM-L6-v2", "format_version": 2}
     assert stats["bytes"] > 0 and stats["updated"]
 
 

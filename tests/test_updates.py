@@ -135,3 +135,16 @@ def test_a_new_model_needs_a_rebuild_which_never_mixes_vectors(tmp_path: Path, c
     assert after.model.path == str(other.resolve()) and after.articles == before.articles
     assert after.snapshot != before.snapshot and not snapshot_path(idx, before.snapshot).exists()
     assert run("check", "--index-dir", str(idx)).exit_code == 0
+
+
+def test_an_index_of_an_older_format_is_refused_and_rebuild_converts_it(tmp_path: Path, corpus: Path) -> None:
+    idx = tmp_path / "idx"
+    assert run("index", str(corpus), "--index-dir", str(idx)).exit_code == 0
+    manifest = json.loads((idx / "manifest.json").read_text())
+    manifest["format_version"] = 1
+    (idx / "manifest.json").write_text(json.dumps(manifest))
+    old = run("search", "solar", "--index-dir", str(idx))
+    assert old.exit_code == 1 and "has format version 1" in old.stderr and "`newsdig rebuild` converts it" in old.stderr
+    assert run("add", str(corpus), "--index-dir", str(idx)).exit_code == 1
+    assert run("rebuild", "--index-dir", str(idx)).exit_code == 0
+    assert read_manifest(idx).format_version == 2 and ids(idx, "solar")
