@@ -9,24 +9,22 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
 import cli_output as out
+import cli_search
+from cli_common import DEFAULT_WEIGHT, EXIT_ERROR, EXIT_PARTIAL, Fusion, IndexDir, JsonFlag, Mode, fail, progress_bar, run
+from cli_common import index_dir as resolve_index_dir
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer import TyperException as _CliError
 except ImportError:  # pragma: no cover - older typer on top of click
     from click import ClickException as _CliError
 
-EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
-DEFAULT_INDEX_DIR = "index_data"
-DEFAULT_WEIGHT = 0.6  # = search.fusion.DEFAULT_WEIGHT (not imported: --help stays light)
 EXIT_STATUS_HELP = ("Exit status: 0 all inputs indexed; 1 error (the index is unchanged); 3 done, but some "
                     "inputs were skipped (each is reported on stderr with its file, line and reason).")
 
@@ -58,24 +56,6 @@ app = typer.Typer(
 )
 
 
-class Mode(str, Enum):
-    """Search modes."""
-
-    hybrid = "hybrid"
-    keyword = "keyword"
-    semantic = "semantic"
-
-
-class Fusion(str, Enum):
-    """Fusion methods of hybrid mode."""
-
-    convex = "convex"
-    rrf = "rrf"
-
-
-IndexDir = Annotated[Optional[Path], typer.Option(
-    "--index-dir", envvar="NEWSDIG_INDEX", show_envvar=True, help="Index directory (default: ./index_data).")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")]
 LockTimeout = Annotated[float, typer.Option(help="Seconds to wait for another writer of the index to finish.")]
 MaxWords = Annotated[Optional[int], typer.Option(min=20, help="Passage length in words, for a new index or a rebuild (default 160).")]
 OverlapWords = Annotated[Optional[int], typer.Option(min=0, help="Words shared by neighbouring passages, for a new index or a rebuild (default 40).")]
@@ -102,28 +82,9 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _fail(message: object, hint: str | None = None, code: int = EXIT_ERROR) -> NoReturn:
-    hint = hint or getattr(message, "hint", None)
-    typer.echo(f"newsdig: {message}" + (f" ({hint})" if hint else ""), err=True)
-    raise typer.Exit(code)
-
-
-def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call library code, mapping its typed errors (and failed writes) to one-line messages."""
-    from indexer.errors import NewsdigError
-    try:
-        return fn(*args, **kwargs)
-    except NewsdigError as exc:
-        _fail(exc)
-    except OSError as exc:  # disk full, permission denied... while writing: nothing was committed
-        where = f" ({exc.filename})" if exc.filename else ""
-        _fail(f"{exc.strerror or exc}{where}; the index is unchanged")
-    except KeyboardInterrupt:
-        _fail("interrupted; the index is unchanged", code=130)
-
-
-def _index_dir(path: Path | None) -> Path:
-    return path if path is not None else Path(DEFAULT_INDEX_DIR)
+# The query side first: what people use most.
+for command in (cli_search.search, cli_search.ask, cli_search.explain, cli_search.show, cli_search.similar):
+    app.command(epilog=cli_search.QUERY_LANGUAGE if command in (cli_search.search, cli_search.explain) else None)(command)
 
 
 def _settings(max_words: int | None, overlap_words: int | None) -> Any:
@@ -134,30 +95,6 @@ def _settings(max_words: int | None, overlap_words: int | None) -> Any:
         raise typer.BadParameter(str(exc)) from None
 
 
-class _progress_bar:
-    """A rich progress bar on stderr while indexing, only when stderr is a terminal."""
-
-    def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
-            return None
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-        self.bar = Progress(TextColumn("indexing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                            TextColumn("{task.fields[info]}"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.bar.start()
-        self.task = self.bar.add_task("index", total=None, info="")
-
-        def update(p: Any) -> None:
-            self.bar.update(self.task, completed=p.done, total=p.total or None,
-                            info=f"{p.articles} articles, {p.chunks} passages")
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        if hasattr(self, "bar"):
-            self.bar.stop()
-
-
 def _finish_build(report: Any, as_json: bool, verb: str) -> None:
     for skip in report.skipped:
         typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
@@ -165,7 +102,7 @@ def _finish_build(report: Any, as_json: bool, verb: str) -> None:
         typer.echo(f"newsdig: removed {article_id} (its source {path} is gone)", err=True)
     typer.echo(json.dumps(out.report_json(report)) if as_json else out.summary(report, verb))
     if report.articles_seen == 0 and not report.counts.removed and verb != "Rebuilt":
-        _fail("nothing was indexed" + (" (every input was skipped)" if report.skipped else ""))
+        fail("nothing was indexed" + (" (every input was skipped)" if report.skipped else ""))
     if report.skipped:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -177,8 +114,8 @@ def _index(paths: list[str], index_dir: Path | None, model: str | None, max_file
         limit = out.parse_size(max_file_size)
     except (ValueError, KeyError):
         raise typer.BadParameter(f"not a size: {max_file_size!r} (e.g. 500k, 20m, 1g)") from None
-    with _progress_bar() as progress:
-        report = _run(index_paths, _index_dir(index_dir), paths, model=model, max_bytes=limit, settings=settings,
+    with progress_bar() as progress:
+        report = run(index_paths, resolve_index_dir(index_dir), paths, writing=True, model=model, max_bytes=limit, settings=settings,
                       lock_timeout=lock_timeout, prune=prune, must_exist=must_exist, progress=progress)
     _finish_build(report, as_json, "Indexed")
 
@@ -220,14 +157,14 @@ def remove(
     """Delete articles from the index. Exit status 3 if some ids were not found, 1 if none was."""
     from indexer.update import IndexUpdate
 
-    def run() -> tuple[list[str], list[str]]:
-        with IndexUpdate(_index_dir(index_dir), lock_timeout=lock_timeout, must_exist=True) as update:
+    def remove_all() -> tuple[list[str], list[str]]:
+        with IndexUpdate(resolve_index_dir(index_dir), lock_timeout=lock_timeout, must_exist=True) as update:
             results = [(i, update.remove(i)) for i in dict.fromkeys(ids)]
             if update.changed:
                 update.commit()
         return [i for i, ok in results if ok], [i for i, ok in results if not ok]
 
-    removed, missing = _run(run)
+    removed, missing = run(remove_all, writing=True)
     if as_json:
         typer.echo(json.dumps({"removed": removed, "not_found": missing}))
     else:
@@ -248,50 +185,10 @@ def rebuild(
     the passage settings; searches keep using the old index until the new one is complete."""
     from indexer.rebuild import rebuild_index
 
-    with _progress_bar() as progress:
-        report = _run(rebuild_index, _index_dir(index_dir), model=model, settings=_settings(max_words, overlap_words),
+    with progress_bar() as progress:
+        report = run(rebuild_index, resolve_index_dir(index_dir), writing=True, model=model, settings=_settings(max_words, overlap_words),
                       lock_timeout=lock_timeout, progress=progress)
     _finish_build(report, as_json, "Rebuilt")
-
-
-@app.command()
-def search(
-    query: Annotated[str, typer.Argument(help="Words, a phrase in quotes, or a question in plain words.", show_default=False)],
-    limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="Number of articles to show.")] = 10,
-    mode: Annotated[Mode, typer.Option(help="hybrid: keywords and meaning fused; keyword: BM25 only (fast, no model); semantic: meaning only.")] = Mode.hybrid,
-    fusion: Annotated[Fusion, typer.Option(help="How hybrid mode merges the two rankings: convex (weighted min-max scores) or rrf (reciprocal rank fusion, k=60).")] = Fusion.convex,
-    weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the semantic side in convex fusion (0 = keyword only, 1 = semantic only).")] = DEFAULT_WEIGHT,
-    model: Annotated[Optional[str], typer.Option(help="Check that the index was built with this model (queries always use the index's model).")] = None,
-    index_dir: IndexDir = None, as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit.")] = False,
-) -> None:
-    """Search the index; plain words match any of them (more is better), questions match by meaning.
-
-    Each hit shows rank, title, date, source, score and a snippet with the query terms marked.
-    A query that starts with "-" goes after "--": newsdig search -- "-ukraine nato".
-    --json writes one object per hit with the keys rank, article_id, chunk_id, title, url,
-    published, source, score, keyword_score, semantic_score, snippet (null where unknown).
-    """
-    from search.ranker import Searcher
-
-    def run() -> list[Any]:
-        with Searcher(_index_dir(index_dir), model=model) as searcher:
-            return searcher.search(query, limit=limit, mode=mode.value, fusion_method=fusion.value, weight=weight)
-
-    hits = _run(run)
-    if as_json:
-        for hit in hits:
-            typer.echo(json.dumps(asdict(hit), ensure_ascii=False))
-        return
-    if not hits:
-        typer.echo("No matching articles.", err=True)
-        return
-    from rich.console import Console
-
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-    styled = console.is_terminal and not console.no_color
-    for hit in hits:
-        for renderable in out.hit_renderables(hit, styled=styled, terminal=console.is_terminal):
-            console.print(renderable)
 
 
 @app.command()
@@ -299,8 +196,8 @@ def stats(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
     """Show what the index holds: articles, passages, model, format version, size, last update."""
     from indexer.layout import read_manifest
 
-    directory = _index_dir(index_dir)
-    manifest = _run(read_manifest, directory)
+    directory = resolve_index_dir(index_dir)
+    manifest = run(read_manifest, directory)
     size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
     info = out.stats_info(manifest, str(directory), size)
     typer.echo(json.dumps(info) if as_json else "\n".join(out.stats_lines(info)))
@@ -312,7 +209,7 @@ def check(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
     belongs to a stored article, vectors are unit length. Exit status 1 if it is damaged."""
     from indexer.check import REPAIR_HINT, check_index
 
-    report = _run(check_index, _index_dir(index_dir))
+    report = run(check_index, resolve_index_dir(index_dir))
     if as_json:
         typer.echo(json.dumps({"ok": report.ok, "articles": report.articles, "chunks": report.chunks,
                                "problems": report.problems, "warnings": report.warnings}))
@@ -326,7 +223,7 @@ def check(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
         if not as_json:
             for problem in report.problems:
                 typer.echo(f"newsdig: {problem}", err=True)
-        _fail(f"the index at {report.index_dir} is damaged", hint=REPAIR_HINT)
+        fail(f"the index at {report.index_dir} is damaged", hint=REPAIR_HINT)
 
 
 @app.command()
@@ -378,16 +275,16 @@ def eval_(
     from search.evaluate import evaluate, load_collection
     from search.ranker import Searcher
 
-    data = _run(load_collection, collection)
+    data = run(load_collection, collection)
     modes = [m.value for m in mode] if mode else ["keyword", "semantic", "hybrid"]
     with tempfile.TemporaryDirectory(prefix="newsdig-eval-") as tmp:
         directory = index_dir if index_dir is not None else Path(tmp) / "index"
-        with _progress_bar() as progress:
-            report = _run(index_paths, directory, [str(data.corpus)], progress=progress)
+        with progress_bar() as progress:
+            report = run(index_paths, directory, [str(data.corpus)], progress=progress)
         for skip in report.skipped:
             typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
-        with _run(Searcher, directory) as searcher:
-            results = _run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight)
+        with run(Searcher, directory) as searcher:
+            results = run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight)
     lines = out.eval_lines(data.root.name, len(data.qrels), results, as_json=as_json)
     typer.echo("\n".join(lines))
 

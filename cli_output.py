@@ -131,3 +131,63 @@ def hit_renderables(hit: Any, *, styled: bool, terminal: bool) -> list[Any]:
     else:
         body = [Text("    " + meta), Text("    ") + snippet]
     return [head, *body, Text("")]
+
+
+HIT_KEYS = ["rank", "article_id", "chunk_id", "title", "url", "published", "source", "score",
+            "keyword_score", "semantic_score", "snippet"]
+
+
+def table(rows: list[dict[str, Any]], keys: list[str], fmt: str) -> list[str]:
+    """Rows as JSON lines, CSV (with a header) or a Markdown table."""
+    if fmt == "json":
+        return [json.dumps(row, ensure_ascii=False) for row in rows]
+    if fmt == "csv":
+        import csv
+        import io
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if row.get(k) is None else row[k]) for k in keys} for row in rows)
+        return buffer.getvalue().rstrip("\n").split("\n")
+    cell = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    return ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)] + [
+        "| " + " | ".join(cell(row.get(k)) for k in keys) + " |" for row in rows]
+
+
+def explanation_lines(e: Any) -> list[str]:
+    """``--explain`` for people, under a hit."""
+    kw = f"{e.keyword_score:.4f} (rank {e.keyword_rank})" if e.keyword_score is not None else "no match"
+    sem = f"{e.semantic_score:.4f} (rank {e.semantic_rank})" if e.semantic_score is not None else "not scored"
+    terms = ", ".join(e.matched_terms) or "none"
+    return [f"    why: {e.fusion}", f"         keyword {kw}; semantic {sem}; passage {e.chunk_id}; terms: {terms}"]
+
+
+def facet_lines(f: Any) -> list[str]:
+    """``--facets`` for people."""
+    sources = ", ".join(f"{name} ({n})" for name, n in f.sources) or "-"
+    months = ", ".join(f"{name} ({n})" for name, n in f.months) or "-"
+    return [f"{f.articles} matching articles", f"  by source: {sources}", f"  by month:  {months}"]
+
+
+def passage_renderables(p: Any, *, styled: bool, terminal: bool) -> list[Any]:
+    """``newsdig ask`` for people: the passage with its best sentence bold."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    head = Text(f"{p.rank:>2}. ", style="bold" if styled else "")
+    head.append(p.title or "(untitled)", style="bold" if styled else "")
+    meta = " · ".join([(p.published or "no date")[:10], p.source or "unknown source", f"score {p.score:.3f}", p.chunk_id])
+    body = snippet_text(p.passage, styled)
+    if terminal:
+        return [head, Padding(Text(meta, style="dim" if styled else ""), (0, 0, 0, 4)), Padding(body, (0, 0, 0, 4)), Text("")]
+    return [head, Text("    " + meta), Text("    ") + body, Text("")]
+
+
+def article_lines(stored: dict[str, Any]) -> list[str]:
+    """``newsdig show`` for people: metadata, then the clean body."""
+    lines = [stored.get("title") or "(untitled)"]
+    for key in ("published", "author", "source", "url", "path"):
+        if stored.get(key):
+            lines.append(f"{key + ':':<11}{stored[key]}")
+    lines.append(f"{'id:':<11}{stored['article_id']}")
+    return [*lines, "", stored.get("body", "")]

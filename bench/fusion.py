@@ -44,7 +44,8 @@ def main() -> int:
     vectors = searcher.encode_queries([data.queries[q] for q in qids])
     found: dict[str, Candidates] = {}
     for n, qid in enumerate(qids):
-        found[qid] = searcher.candidates(data.queries[qid], mode="hybrid", depth=args.depth, query_vector=vectors[n])
+        parsed = searcher.parse(data.queries[qid])
+        found[qid] = searcher.candidates(parsed, mode="hybrid", depth=args.depth, query_vector=vectors[n])
     fetched = time.perf_counter() - started
 
     def score(label: str, mode: str, **options: object) -> dict[str, object]:

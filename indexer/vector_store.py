@@ -81,13 +81,21 @@ class VectorStore:
         """The passage id of a row."""
         return self.ids[row].decode("utf-8")
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """``(row, similarity)`` of the ``k`` live rows most similar to a unit query vector, best first."""
+    def search(self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """``(row, similarity)`` of the ``k`` live rows most similar to a unit query vector, best first.
+
+        ``allowed`` (row numbers) restricts the search to those rows: filters apply before the cut.
+        """
         if not len(self.ids) or k <= 0:
             return []
         scores = self.vectors @ np.asarray(query, dtype=np.float32)
-        scores[~self.live] = -np.inf
-        k = min(k, int(self.live.sum()))
+        usable = self.live
+        if allowed is not None:
+            usable = np.zeros(len(self.ids), dtype=bool)
+            usable[allowed[(allowed >= 0) & (allowed < len(self.ids))]] = True
+            usable &= self.live
+        scores[~usable] = -np.inf
+        k = min(k, int(usable.sum()))
         if k == 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]

@@ -70,9 +70,9 @@ def run_queries(searcher: Searcher, queries: dict[str, str], mode: str, *, depth
     ids = list(queries)
     vectors = searcher.encode_queries([queries[q] for q in ids]) if mode != "keyword" else None
     for n, qid in enumerate(ids):
-        hits = searcher.search(queries[qid], limit=depth, mode=mode, snippets=False,
-                               query_vector=None if vectors is None else vectors[n], **options)
-        run[qid] = [hit.article_id for hit in hits]
+        results = searcher.search(queries[qid], limit=depth, mode=mode, snippets=False,
+                                  query_vector=None if vectors is None else vectors[n], **options)
+        run[qid] = [hit.article_id for hit in results.hits]
         if progress:
             progress(n + 1)
     return run

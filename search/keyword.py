@@ -1,15 +1,11 @@
-"""Keyword candidates: the query parsed with the index's analyzer, scored by Whoosh BM25F."""
+"""Keyword candidates scored by Whoosh BM25F, and how the keyword side reads a question."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from whoosh import query as wq
-from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.searching import Searcher
-
-from indexer.analysis import text_analyzer
 
 SEARCH_FIELDS = ("text",)  # headline and passage (see indexer.analysis.chunk_schema)
 TERM_FIELDS = ("text", "title")  # query terms in these fields are highlighted
@@ -39,44 +35,19 @@ def keyword_text(text: str) -> str:
     return '"'.join(parts)
 
 
-@dataclass(frozen=True)
-class KeywordQuery:
-    """A parsed query and the analysed terms used to highlight it."""
+def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *, only: set[int] | None = None,
+                       constraint: wq.Query | None = None, newest_first: bool | None = None) -> dict[int, float]:
+    """``{document number: BM25F score}`` of the best ``limit`` passages (``None``: all of them).
 
-    text: str
-    query: wq.Query
-    terms: frozenset[str]
-
-
-def parse_query(searcher: Searcher, text: str) -> KeywordQuery:
-    """Parse with Whoosh's query language; plain words mean "any of these, more is better".
-
-    A query Whoosh cannot parse is searched as plain words instead of failing.
+    ``only`` restricts them to some documents, ``constraint`` to those matching a query;
+    ``newest_first`` (True/False) takes them in date order instead of by score.
     """
-    parser = MultifieldParser(list(SEARCH_FIELDS), searcher.schema, group=OrGroup)
-    words = keyword_text(text)
-    try:
-        parsed = parser.parse(words)
-    except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
-        parsed = _plain_words(words)
-    if parsed is wq.NullQuery:
-        parsed = _plain_words(words)
-    terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
-                      for field, t in parsed.iter_all_terms() if field in TERM_FIELDS)
-    return KeywordQuery(text, parsed, terms)
-
-
-def _plain_words(text: str) -> wq.Query:
-    words = [token.text for token in text_analyzer()(text)]
-    if not words:
-        return wq.NullQuery
-    return wq.Or([wq.Term(field, w) for w in dict.fromkeys(words) for field in SEARCH_FIELDS])
-
-
-def keyword_candidates(searcher: Searcher, query: KeywordQuery, limit: int,
-                       only: set[int] | None = None) -> dict[int, float]:
-    """``{document number: BM25F score}`` of the best ``limit`` passages (optionally only among ``only``)."""
-    if query.query is wq.NullQuery:
+    if query is wq.NullQuery:
         return {}
-    results = searcher.search(query.query, limit=limit, filter=only, terms=False)
-    return {hit.docnum: float(hit.score) for hit in results}
+    allowed = only
+    if constraint is not None:
+        matching = set(searcher.docs_for_query(constraint))
+        allowed = matching if allowed is None else allowed & matching
+    options = {} if newest_first is None else {"sortedby": "published", "reverse": newest_first}
+    results = searcher.search(query, limit=limit, filter=allowed, terms=False, **options)
+    return {hit.docnum: float(hit.score) if hit.score is not None else 0.0 for hit in results}

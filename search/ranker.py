@@ -1,15 +1,16 @@
-"""Hybrid search: over-fetch from both retrievers, fuse, collapse chunks to articles, cut, snippet.
+"""Hybrid search: over-fetch from both retrievers, fuse, collapse passages to articles, cut, snippet.
 
-Steps: parse the query (Whoosh) and encode it (the index's model); take at least 100 passage
-candidates from BM25F and from cosine similarity; in hybrid mode complete each side's scores for
-the other side's candidates; fuse (convex combination of min-max scores, or RRF); collapse
-passages to articles (best passage wins); cut to ``limit``; make snippets.
+Steps: parse the query (``search.query``) and encode its plain words (the index's model); take
+at least 100 passage candidates from BM25F and from cosine similarity, both restricted to what
+meets the query's conditions and filters; in hybrid mode complete each side's scores for the
+other side's candidates; fuse (convex combination of min-max scores, or RRF); collapse passages
+to articles (best passage wins); order (relevance or date), page, make snippets.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -18,43 +19,22 @@ from indexer.errors import IndexFormatError, ModelMismatchError, QueryError
 from indexer.sentences import sentence_spans
 
 from . import fusion
-from .keyword import keyword_candidates, parse_query
+from .explain import explain_hit
+from .facets import count_facets
+from .keyword import keyword_candidates
+from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
-from .snippets import make_snippet, match_spans, query_terms
+from .results import Candidates, Hit, Results
+from .snippets import make_snippet, match_spans
+from .suggest import suggest
 
 MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("convex", "rrf")
+SORTS = ("relevance", "date", "-date")
 MIN_DEPTH = 100
 SEMANTIC_SNIPPETS = 1  # hits (from the top) whose snippet sentence is always chosen by meaning too
 SENTENCE_BUDGET = 24   # at most this many sentences are encoded per query for snippets
-
-
-@dataclass
-class Candidates:
-    """Passage candidates of one query, keyed by keyword document number (= vector row)."""
-
-    mode: str
-    keyword: dict[int, float]
-    semantic: dict[int, float]
-    qvec: np.ndarray | None
-    terms: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One article in a result list (``--json`` writes these keys)."""
-
-    rank: int
-    article_id: str
-    chunk_id: str
-    title: str | None
-    url: str | None
-    published: str | None
-    source: str | None
-    score: float
-    keyword_score: float | None
-    semantic_score: float | None
-    snippet: str
+Ranked = list[tuple[str, tuple[float, int]]]  # (article id, (score, docnum of its best passage))
 
 
 class Searcher:
@@ -79,61 +59,75 @@ class Searcher:
         """Query vectors for many queries at once (for batch search and evaluation)."""
         return self.encoder.encode(texts)
 
-    def search(self, text: str, *, limit: int = 10, mode: str = "hybrid", fusion_method: str = "convex",
-               weight: float = fusion.DEFAULT_WEIGHT, depth: int | None = None, snippets: bool = True,
-               query_vector: np.ndarray | None = None) -> list[Hit]:
-        """The best ``limit`` articles for ``text``; see the module docstring for the steps.
+    def parse(self, text: str, filters: Filters = Filters(), today: date | None = None) -> ParsedQuery:
+        """Parse a query against this index (raises :class:`QueryError` when it is empty)."""
+        if not text.strip():
+            raise QueryError("empty query", hint="give some words to search for")
+        return parse(self.reader.searcher, text, filters=filters, today=today)
+
+    def search(self, text: str, *, limit: int = 10, offset: int = 0, mode: str = "hybrid",
+               fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT, filters: Filters = Filters(),
+               sort: str = "relevance", min_score: float | None = None, depth: int | None = None,
+               snippets: bool = True, facets: bool = False, explain: bool = False,
+               query_vector: np.ndarray | None = None) -> Results:
+        """The articles for ``text``, best first (or by date), ``limit`` from ``offset``.
 
         ``query_vector`` skips encoding the query (it must come from the index's model);
         ``snippets=False`` leaves the snippets empty (faster, for evaluation).
         """
-        if fusion_method not in FUSIONS:
-            raise QueryError(f"unknown fusion {fusion_method!r} (choose from {', '.join(FUSIONS)})")
-        if limit <= 0:
-            return []
-        found = self.candidates(text, mode=mode, depth=max(MIN_DEPTH, depth or 0, 3 * limit),
-                                query_vector=query_vector)
-        top = self.rank(found, limit=limit, fusion_method=fusion_method, weight=weight)
-        if not snippets:
-            store = self.reader.store
-            return [Hit(rank, aid, store.chunk_id(d), None, None, None, None, round(float(score), 6),
-                        found.keyword.get(d), found.semantic.get(d), "")
-                    for rank, (aid, (score, d)) in enumerate(top, start=1)]
-        return self._hits(top, found)
+        for value, allowed, what in ((fusion_method, FUSIONS, "fusion"), (sort, SORTS, "sort order")):
+            if value not in allowed:
+                raise QueryError(f"unknown {what} {value!r} (choose from {', '.join(allowed)})")
+        parsed = self.parse(text, filters)
+        depth = max(MIN_DEPTH, depth or 0, 3 * (offset + limit))
+        newest = None if sort == "relevance" or mode != "keyword" else sort == "-date"
+        found = self.candidates(parsed, mode=mode, depth=depth, query_vector=query_vector, newest_first=newest)
+        ranked = self.rank(found, fusion_method=fusion_method, weight=weight)
+        if min_score is not None:
+            ranked = [item for item in ranked if item[1][0] >= min_score]
+        if sort != "relevance":
+            ranked = self._by_date(ranked, newest_first=sort == "-date")
+        page = ranked[offset:offset + limit] if limit > 0 else []
+        hits = self._hits(page, found, offset, snippets=snippets)
+        return Results(
+            hits=hits, total=len(ranked), warnings=parsed.warnings,
+            suggestion=suggest(self.reader.searcher, parsed) if len(ranked) < max(limit, 1) and mode != "semantic" else None,
+            facets=count_facets(self.reader, parsed, found, ranked) if facets else None,
+            explanations={aid: explain_hit(self.reader.store, found, d, fusion_method, weight, score,
+                                           self.reader.chunk_fields(d).get("body", ""))
+                          for aid, (score, d) in page} if explain else {})
 
-    def candidates(self, text: str, *, mode: str = "hybrid", depth: int = MIN_DEPTH,
-                   query_vector: np.ndarray | None = None) -> Candidates:
-        """Over-fetch ``depth`` passages from each retriever the mode uses.
-
-        In hybrid mode each run is completed with exact scores for the other run's candidates.
-        """
+    def candidates(self, parsed: ParsedQuery, *, mode: str = "hybrid", depth: int = MIN_DEPTH,
+                   query_vector: np.ndarray | None = None, newest_first: bool | None = None) -> Candidates:
+        """Over-fetch ``depth`` passages from each retriever the mode uses, within the query's
+        conditions; in hybrid mode each run is completed with exact scores for the other's candidates."""
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
-        text = text.strip()
-        if not text:
-            raise QueryError("empty query", hint="give some words to search for")
-        reader, store = self.reader, self.reader.store
-        kq = parse_query(reader.searcher, text)
-        found = Candidates(mode, {}, {}, None, kq.terms or query_terms(text))
+        searcher, store = self.reader.searcher, self.reader.store
+        found = Candidates(mode, {}, {}, None, parsed.terms)
+        allowed = None
+        if parsed.constraint is not None:
+            allowed = np.fromiter(searcher.docs_for_query(parsed.constraint), dtype=np.int64)
         if mode != "semantic":
-            found.keyword.update(keyword_candidates(reader.searcher, kq, depth))
-        if mode != "keyword" and len(store):
-            found.qvec = query_vector if query_vector is not None else self.encoder.encode([text])[0]
+            found.keyword.update(keyword_candidates(searcher, parsed.scoring, depth, constraint=parsed.constraint,
+                                                    newest_first=newest_first))
+        if mode != "keyword" and len(store) and parsed.semantic_text and (allowed is None or len(allowed)):
+            found.qvec = query_vector if query_vector is not None else self.encoder.encode([parsed.semantic_text])[0]
             if len(found.qvec) != store.dim:
                 raise IndexFormatError(
                     f"the model at {self.reader.manifest.model.path} now gives {len(found.qvec)}-d vectors; "
                     f"the index holds {store.dim}-d vectors", hint="run `newsdig rebuild`")
-            found.semantic.update(store.search(found.qvec, depth))
+            found.semantic.update(store.search(found.qvec, depth, allowed=allowed))
         if mode == "hybrid" and found.qvec is not None:
             found.semantic.update(store.scores_at(found.qvec, [d for d in found.keyword if d not in found.semantic]))
             missing = {d for d in found.semantic if d not in found.keyword}
             if missing:
-                found.keyword.update(keyword_candidates(reader.searcher, kq, len(missing), only=missing))
+                found.keyword.update(keyword_candidates(searcher, parsed.scoring, len(missing), only=missing))
         return found
 
-    def rank(self, found: Candidates, *, limit: int, fusion_method: str = "convex",
-             weight: float = fusion.DEFAULT_WEIGHT) -> list[tuple[str, tuple[float, int]]]:
-        """Fuse the runs, collapse passages to articles, cut: ``[(article id, (score, docnum))]``."""
+    def rank(self, found: Candidates, *, fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT,
+             limit: int | None = None) -> Ranked:
+        """Fuse the runs and collapse passages to articles, best first: ``[(article id, (score, docnum))]``."""
         if found.mode == "hybrid":
             if fusion_method == "rrf":
                 fused = fusion.rrf([found.keyword, found.semantic])
@@ -145,41 +139,48 @@ class Searcher:
         best = fusion.collapse(fused, lambda docnum: store.chunk_id(docnum).rsplit("#", 1)[0])
         return sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
 
-    def _hits(self, top: list[tuple[str, tuple[float, int]]], found: Candidates) -> list[Hit]:
-        keyword, semantic, qvec = found.keyword, found.semantic, found.qvec
-        fields = [self.reader.chunk_fields(docnum) for _, (_, docnum) in top]
-        # Choosing a snippet sentence by meaning costs an encoder call per sentence (~30 ms on a
-        # laptop CPU): do it for the top hit, and for passages that hold no query term (matched by
-        # meaning only, they have no terms to go by), within a budget taken in rank order.
-        texts, budget = [], SENTENCE_BUDGET
-        for i, f in enumerate(fields):
-            body = f.get("body", "")
-            n = len(sentence_spans(body))
-            by_meaning = i < SEMANTIC_SNIPPETS or not match_spans(body, found.terms)
-            wanted = qvec is not None and by_meaning and n <= budget
-            texts.append(body if wanted else "")
-            budget -= n if wanted else 0
-        sentence_scores = self._sentence_scores(texts, qvec)
+    def _by_date(self, ranked: Ranked, *, newest_first: bool) -> Ranked:
+        column = self.reader.searcher.reader().column_reader("published", translate=False)
+        keyed = [(column[d] or b"", item) for item in ranked for d in [item[1][1]]]
+        undated = [item for key, item in keyed if not key]
+        dated = sorted(((key, item) for key, item in keyed if key), key=lambda kv: kv[0], reverse=newest_first)
+        return [item for _, item in dated] + undated  # articles without a date go last
+
+    def _hits(self, page: Ranked, found: Candidates, offset: int, *, snippets: bool) -> list[Hit]:
+        keyword, semantic = found.keyword, found.semantic
+        fields = [self.reader.chunk_fields(d) for _, (_, d) in page]
+        sentence_scores = self._sentence_scores([f.get("body", "") for f in fields], found) if snippets else []
         hits = []
-        for rank, ((article_id, (score, d)), stored, sem) in enumerate(zip(top, fields, sentence_scores), start=1):
+        for n, ((article_id, (score, d)), stored) in enumerate(zip(page, fields)):
             hits.append(Hit(
-                rank=rank, article_id=article_id, chunk_id=stored.get("chunk_id", ""),
+                rank=offset + n + 1, article_id=article_id, chunk_id=stored.get("chunk_id", ""),
                 title=stored.get("title") or None, url=stored.get("url"), published=stored.get("date"),
                 source=stored.get("source"), score=round(float(score), 6),
                 keyword_score=round(keyword[d], 6) if d in keyword else None,
                 semantic_score=round(semantic[d], 6) if d in semantic else None,
-                snippet=make_snippet(stored.get("body", ""), found.terms, semantic=sem)))
+                snippet=make_snippet(stored.get("body", ""), found.terms, semantic=sentence_scores[n])
+                if snippets else ""))
         return hits
 
-    def _sentence_scores(self, texts: list[str], qvec: np.ndarray | None) -> list[list[float] | None]:
-        """Similarity of each sentence of each passage to the query (one encoder call for all)."""
-        if qvec is None:
-            return [None] * len(texts)
-        spans = [sentence_spans(t) for t in texts]
-        flat = [t[s:e] for t, sp in zip(texts, spans) for s, e in sp]
+    def _sentence_scores(self, bodies: list[str], found: Candidates) -> list[list[float] | None]:
+        """Similarity of each sentence of some passages to the query, in one encoder call.
+
+        It costs an encoder call per sentence (~30 ms on a laptop CPU): done for the top hit and
+        for passages that hold no query term (matched by meaning only, they have no terms to go
+        by), within a budget of sentences taken in rank order.
+        """
+        if found.qvec is None:
+            return [None] * len(bodies)
+        spans, budget = [], SENTENCE_BUDGET
+        for i, body in enumerate(bodies):
+            sp = sentence_spans(body)
+            wanted = (i < SEMANTIC_SNIPPETS or not match_spans(body, found.terms)) and len(sp) <= budget
+            spans.append(sp if wanted else [])
+            budget -= len(sp) if wanted else 0
+        flat = [b[s:e] for b, sp in zip(bodies, spans) for s, e in sp]
         if not flat:
-            return [None] * len(texts)
-        sims = self.encoder.encode(flat) @ qvec
+            return [None] * len(bodies)
+        sims = self.encoder.encode(flat) @ found.qvec
         out: list[list[float] | None] = []
         pos = 0
         for sp in spans:

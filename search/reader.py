@@ -48,6 +48,15 @@ class IndexReader:
         """Stored fields of a chunk document."""
         return self.searcher.stored_fields(docnum)
 
+    def article_fields(self, article_id: str) -> dict | None:
+        """Stored fields of an article (clean body, metadata), or None."""
+        return self.articles.document(article_id=article_id)
+
+    def article_docnums(self, article_id: str) -> list[int]:
+        """Keyword document numbers (= vector rows) of an article's passages, in passage order."""
+        docnums = list(self.searcher.document_numbers(article_id=article_id))
+        return sorted(docnums, key=lambda d: self.chunk_fields(d).get("position", 0))
+
     def close(self) -> None:
         """Release the Whoosh searchers."""
         self.searcher.close()

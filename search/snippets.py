@@ -15,6 +15,7 @@ from indexer.sentences import sentence_spans
 OPEN, CLOSE = "[[", "]]"
 MAX_CHARS = 300
 ELLIPSIS = "…"
+TERM_BONUS = 0.15
 _analyzer = text_analyzer()
 
 
@@ -98,7 +99,8 @@ def make_snippet(text: str, terms: frozenset[str], *, semantic: Sequence[float] 
     matches = match_spans(text, terms)
     keyword = sentence_keyword_scores(spans, matches)
     if semantic is not None and len(semantic) == len(spans):
-        scores = [s + 0.05 * k for s, k in zip(semantic, keyword)]
+        # Meaning leads; the share of the query's terms a sentence holds adds up to 0.15.
+        scores = [s + TERM_BONUS * k / max(1, len(terms)) for s, k in zip(semantic, keyword)]
     else:
         scores = keyword
     start, end = best_window(text, spans, scores, max_chars)

@@ -36,14 +36,14 @@ def test_searches_see_the_last_commit_during_and_after_an_update(tmp_path: Path,
         update.add(article("new", "A brand new story about a barley festival."))
         update.flush()
         during = Searcher(idx)  # opened while the update is written, not committed
-        assert [h.article_id for h in during.search("barley", mode="keyword")] == []
-        assert [h.article_id for h in during.search("drought", mode="keyword")] == ["w1"]
+        assert [h.article_id for h in during.search("barley", mode="keyword").hits] == []
+        assert [h.article_id for h in during.search("drought", mode="keyword").hits] == ["w1"]
         update.commit()
     after = Searcher(idx)
-    assert sorted(h.article_id for h in after.search("barley", mode="keyword")) == ["new", "w1"]
+    assert sorted(h.article_id for h in after.search("barley", mode="keyword").hits) == ["new", "w1"]
     # A searcher opened before the commit still answers from its snapshot, now deleted on disk.
-    assert [h.article_id for h in before.search("drought", mode="keyword")] == ["w1"]
-    assert [h.article_id for h in before.search("drought", mode="hybrid")][:1] == ["w1"]
+    assert [h.article_id for h in before.search("drought", mode="keyword").hits] == ["w1"]
+    assert [h.article_id for h in before.search("drought", mode="hybrid").hits][:1] == ["w1"]
     for searcher in (before, during, after):
         searcher.close()
 

@@ -85,7 +85,7 @@ def assert_whole(index_dir: Path, allowed: list[dict[str, str]]) -> None:
     state = stored_versions(index_dir)
     assert state in allowed, f"a mixed or half-written state: {sorted(set(state.values()))}, {len(state)} articles"
     with Searcher(index_dir) as searcher:
-        assert searcher.search("story", mode="keyword", limit=3)
+        assert searcher.search("story", mode="keyword", limit=3).hits
 
 
 def test_sigkill_at_many_points_of_index_and_add_leaves_old_or_new_state(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_manifest_vectors_and_keyword_index_agree(built: Path) -> None:
 
 def test_keyword_search_finds_and_highlights(built: Path) -> None:
     with Searcher(built) as s:
-        hits = s.search("floating solar reservoir", mode="keyword")
+        hits = s.search("floating solar reservoir", mode="keyword").hits
     top = hits[0]
     assert top.title == "Harbour Council Approves Floating Solar Farm on Old Reservoir"
     assert top.semantic_score is None and top.keyword_score > 0
@@ -52,7 +52,7 @@ def test_keyword_search_finds_and_highlights(built: Path) -> None:
 
 def test_stemming_and_title_metadata(built: Path) -> None:
     with Searcher(built) as s:
-        hits = s.search("raising interest", mode="keyword", limit=1)
+        hits = s.search("raising interest", mode="keyword", limit=1).hits
     assert hits[0].title == "Central bank raises interest rates"
     assert hits[0].source == "The Ledger" and hits[0].published == "2025-03-13T09:00:00+00:00"
     assert "[[raised]]" in hits[0].snippet and "[[interest]]" in hits[0].snippet
@@ -60,8 +60,8 @@ def test_stemming_and_title_metadata(built: Path) -> None:
 
 def test_hybrid_and_semantic_modes_rank_and_fill_scores(built: Path) -> None:
     with Searcher(built) as s:
-        hybrid = s.search("wheat harvest drought", limit=4)
-        semantic = s.search("wheat harvest drought", mode="semantic", limit=4)
+        hybrid = s.search("wheat harvest drought", limit=4).hits
+        semantic = s.search("wheat harvest drought", mode="semantic", limit=4).hits
     assert hybrid[0].article_id == "w1" and semantic[0].article_id == "w1"
     assert hybrid[0].keyword_score is not None and hybrid[0].semantic_score is not None
     assert hybrid[0].score == pytest.approx(1.0)  # best on both sides after min-max
@@ -71,7 +71,7 @@ def test_hybrid_and_semantic_modes_rank_and_fill_scores(built: Path) -> None:
 
 def test_rrf_fusion_is_available(built: Path) -> None:
     with Searcher(built) as s:
-        hits = s.search("museum looms", fusion_method="rrf", limit=2)
+        hits = s.search("museum looms", fusion_method="rrf", limit=2).hits
     assert hits[0].article_id == "w2"
     assert hits[0].score == pytest.approx(2 / 61, abs=1e-6)
 
@@ -80,7 +80,7 @@ def test_errors(built: Path, tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError):
         Searcher(tmp_path / "none")
     with Searcher(built) as s, pytest.raises(QueryError):
-        s.search("   ")
+        s.search("   ").hits
     other = tmp_path / "model"
     other.mkdir()
     with pytest.raises(ModelMismatchError):
@@ -101,6 +101,6 @@ def test_reindex_is_incremental_and_replaces_changed_articles(built: Path, corpu
     assert after.articles == 4 and after.snapshot != before.snapshot
     assert not snapshot_path(built, before.snapshot).exists()
     with Searcher(built) as s:
-        hits = s.search("half", mode="keyword")
+        hits = s.search("half", mode="keyword").hits
         assert [h.article_id for h in hits] == ["w1"]
-        assert "w1" not in [h.article_id for h in s.search("third", mode="keyword")]
+        assert "w1" not in [h.article_id for h in s.search("third", mode="keyword").hits]

@@ -1,0 +1,70 @@
+"""``newsdig ask``: the passages that answer a question, each with its best sentence marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from indexer.sentences import sentence_spans
+
+from . import fusion
+from .query import Filters
+from .ranker import Searcher
+from .snippets import CLOSE, OPEN, match_spans, sentence_keyword_scores
+
+ASK_WEIGHT = 0.8       # a question leans on meaning
+PER_ARTICLE = 2        # passages of one article at most
+DEPTH = 100
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One answering passage (``--json`` writes these keys)."""
+
+    rank: int
+    article_id: str
+    chunk_id: str
+    title: str | None
+    url: str | None
+    published: str | None
+    source: str | None
+    score: float
+    answer: str        # the passage's sentence that best answers the question
+    passage: str       # the passage, with the answer marked [[like this]]
+
+
+def ask(searcher: Searcher, question: str, *, limit: int = 5, filters: Filters = Filters(),
+        weight: float = ASK_WEIGHT) -> list[Passage]:
+    """The best passages for a question: hybrid candidates fused with a semantic lean, passage by
+    passage (not collapsed to articles), overlapping neighbours of a better passage dropped."""
+    parsed = searcher.parse(question, filters)
+    found = searcher.candidates(parsed, mode="hybrid", depth=max(DEPTH, 10 * limit))
+    fused = (fusion.convex(found.keyword, found.semantic, weight) if found.qvec is not None
+             else dict(found.keyword))
+    reader, chosen = searcher.reader, []
+    per_article: dict[str, list[tuple[int, int]]] = {}
+    for docnum in fusion.ranked(fused):
+        stored = reader.chunk_fields(docnum)
+        spans = per_article.setdefault(stored["article_id"], [])
+        start, end = stored.get("start", 0), stored.get("end", 0)
+        if len(spans) >= PER_ARTICLE or any(s < end and start < e for s, e in spans):
+            continue  # overlaps a better passage of the same article
+        spans.append((start, end))
+        chosen.append((docnum, stored))
+        if len(chosen) == limit:
+            break
+    bodies = [stored.get("body", "") for _, stored in chosen]
+    all_spans = [sentence_spans(body) for body in bodies]
+    sentences = [body[s:e] for body, spans in zip(bodies, all_spans) for s, e in spans]
+    sims = list(searcher.encoder.encode(sentences) @ found.qvec) if sentences and found.qvec is not None else []
+    passages, pos = [], 0
+    for rank, ((docnum, stored), body, spans) in enumerate(zip(chosen, bodies, all_spans), start=1):
+        terms = sentence_keyword_scores(spans, match_spans(body, found.terms))
+        scores = [(sims[pos + i] if sims else 0.0) + 0.05 * terms[i] for i in range(len(spans))]
+        pos += len(spans)
+        best = max(range(len(spans)), key=lambda i: (scores[i], -i)) if spans else None
+        s, e = spans[best] if best is not None else (0, len(body))
+        passages.append(Passage(
+            rank, stored["article_id"], stored["chunk_id"], stored.get("title") or None, stored.get("url"),
+            stored.get("date"), stored.get("source"), round(float(fused[docnum]), 6), " ".join(body[s:e].split()),
+            " ".join(f"{body[:s]}{OPEN}{body[s:e]}{CLOSE}{body[e:]}".split())))
+    return passages
