@@ -17,7 +17,8 @@ from typer.core import TyperGroup
 
 import cli_output as out
 import cli_search
-from cli_common import DEFAULT_WEIGHT, EXIT_ERROR, EXIT_PARTIAL, Fusion, IndexDir, JsonFlag, Mode, fail, progress_bar, run
+from cli_common import (DEFAULT_WEIGHT, EXIT_ERROR, EXIT_PARTIAL, FormatOption, Fusion, IndexDir, JsonFlag, Mode, fail,
+                        output_format, progress_bar, run)
 from cli_common import index_dir as resolve_index_dir
 
 try:  # typer >= 0.2x carries its own copy of click
@@ -263,6 +264,7 @@ def eval_(
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = DEFAULT_WEIGHT,
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Index to build or reuse for the corpus (default: a temporary one, deleted afterwards). NEWSDIG_INDEX is not read here, so an evaluation never writes into your archive's index.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Measure retrieval quality on a judged collection: nDCG@10, MRR@10 and Recall@100 per mode.
 
@@ -285,7 +287,13 @@ def eval_(
             typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
         with run(Searcher, directory) as searcher:
             results = run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight)
-    lines = out.eval_lines(data.root.name, len(data.qrels), results, as_json=as_json)
+    form = output_format(fmt, as_json)
+    if form == "text":
+        lines = out.eval_lines(data.root.name, len(data.qrels), results, as_json=False)
+    else:
+        rows = [{"collection": data.root.name, "mode": m, "queries": len(data.qrels),
+                 **{k: round(v, 4) for k, v in metrics.items()}} for m, metrics in results.items()]
+        lines = out.table(rows, ["collection", "mode", "queries", "ndcg@10", "mrr@10", "recall@100"], form)
     typer.echo("\n".join(lines))
 
 

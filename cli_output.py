@@ -40,7 +40,8 @@ def summary(report: Any, verb: str = "Indexed") -> str:
         parts.append(f"{c.removed} removed")
     if c.duplicates:
         parts.append(f"{len(c.duplicates)} duplicate")
-    line = f"{verb} {report.articles_seen} articles ({', '.join(parts)}); {c.chunks} passages written"
+    line = (f"{verb} {report.articles_seen} article{_s(report.articles_seen)} ({', '.join(parts)}); "
+            f"{c.chunks} passage{_s(c.chunks)} written")
     line += f" in {report.seconds:.1f} s"
     if report.skipped:
         line += f"; skipped {len(report.skipped)} input(s), listed above"
@@ -50,6 +51,10 @@ def summary(report: Any, verb: str = "Indexed") -> str:
     if report.manifest:
         line += f".\nIndex {report.index_dir}: {report.manifest.articles} articles, {report.manifest.chunks} passages."
     return line
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 def report_json(report: Any) -> dict[str, Any]:
@@ -82,11 +87,8 @@ def stats_lines(info: dict[str, Any]) -> list[str]:
     return [f"{key:<9} {value}" for key, value in rows]
 
 
-def eval_lines(name: str, queries: int, results: dict[str, dict[str, float]], *, as_json: bool) -> list[str]:
-    """``newsdig eval``: a table, or one JSON object per mode."""
-    if as_json:
-        return [json.dumps({"collection": name, "mode": mode, "queries": queries,
-                            **{k: round(v, 4) for k, v in metrics.items()}}) for mode, metrics in results.items()]
+def eval_lines(name: str, queries: int, results: dict[str, dict[str, float]], *, as_json: bool = False) -> list[str]:
+    """``newsdig eval`` for people: a table."""
     lines = [f"{name}: {queries} judged queries", f"{'mode':<10}{'nDCG@10':>9}{'MRR@10':>9}{'Recall@100':>12}"]
     lines += [f"{mode:<10}{m['ndcg@10']:>9.4f}{m['mrr@10']:>9.4f}{m['recall@100']:>12.4f}" for mode, m in results.items()]
     return lines
@@ -166,7 +168,8 @@ def facet_lines(f: Any) -> list[str]:
     """``--facets`` for people."""
     sources = ", ".join(f"{name} ({n})" for name, n in f.sources) or "-"
     months = ", ".join(f"{name} ({n})" for name, n in f.months) or "-"
-    return [f"{f.articles} matching articles", f"  by source: {sources}", f"  by month:  {months}"]
+    return [f"{f.articles} matching article{'' if f.articles == 1 else 's'}", f"  by source: {sources}",
+            f"  by month:  {months}"]
 
 
 def passage_renderables(p: Any, *, styled: bool, terminal: bool) -> list[Any]:
@@ -177,7 +180,7 @@ def passage_renderables(p: Any, *, styled: bool, terminal: bool) -> list[Any]:
     head = Text(f"{p.rank:>2}. ", style="bold" if styled else "")
     head.append(p.title or "(untitled)", style="bold" if styled else "")
     meta = " · ".join([(p.published or "no date")[:10], p.source or "unknown source", f"score {p.score:.3f}", p.chunk_id])
-    body = snippet_text(p.passage, styled)
+    body = snippet_text(p.excerpt, styled)
     if terminal:
         return [head, Padding(Text(meta, style="dim" if styled else ""), (0, 0, 0, 4)), Padding(body, (0, 0, 0, 4)), Text("")]
     return [head, Text("    " + meta), Text("    ") + body, Text("")]

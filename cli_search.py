@@ -110,14 +110,16 @@ def ask(
 ) -> None:
     """Answer a question with the passages that answer it (not whole articles), the best sentence
     of each marked, with title, date and source. Leans on meaning (hybrid, semantic weight 0.8).
-    JSON keys: rank, article_id, chunk_id, title, url, published, source, score, answer, passage."""
+    JSON keys: rank, article_id, chunk_id, title, url, published, source, score, answer, passage,
+    excerpt (the answer with a sentence of context; text output shows it)."""
     from search.passages import ask as ask_passages
 
     form = output_format(fmt, as_json)
     with _searcher(index_dir_) as searcher:
         passages = run(ask_passages, searcher, question, limit=limit, filters=_filters(since, until, source, author))
     if form != "text":
-        keys = ["rank", "article_id", "chunk_id", "title", "url", "published", "source", "score", "answer", "passage"]
+        keys = ["rank", "article_id", "chunk_id", "title", "url", "published", "source", "score", "answer", "passage",
+                "excerpt"]
         emit(out.table([asdict(p) for p in passages], keys, form), pager=pager)
         return
     if not passages:

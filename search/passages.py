@@ -30,6 +30,7 @@ class Passage:
     score: float
     answer: str        # the passage's sentence that best answers the question
     passage: str       # the passage, with the answer marked [[like this]]
+    excerpt: str       # the answer with a sentence of context on each side, marked
 
 
 def ask(searcher: Searcher, question: str, *, limit: int = 5, filters: Filters = Filters(),
@@ -63,8 +64,11 @@ def ask(searcher: Searcher, question: str, *, limit: int = 5, filters: Filters =
         pos += len(spans)
         best = max(range(len(spans)), key=lambda i: (scores[i], -i)) if spans else None
         s, e = spans[best] if best is not None else (0, len(body))
+        lo = spans[best - 1][0] if best else s
+        hi = spans[best + 1][1] if best is not None and best + 1 < len(spans) else e
+        marked = lambda a, b: " ".join(f"{body[a:s]}{OPEN}{body[s:e]}{CLOSE}{body[e:b]}".split())  # noqa: E731
         passages.append(Passage(
             rank, stored["article_id"], stored["chunk_id"], stored.get("title") or None, stored.get("url"),
             stored.get("date"), stored.get("source"), round(float(fused[docnum]), 6), " ".join(body[s:e].split()),
-            " ".join(f"{body[:s]}{OPEN}{body[s:e]}{CLOSE}{body[e:]}".split())))
+            marked(0, len(body)), ("…" if lo > 0 else "") + marked(lo, hi) + ("…" if hi < len(body.rstrip()) else "")))
     return passages

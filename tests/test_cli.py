@@ -50,7 +50,7 @@ def test_stdin_and_partial_failure_exit_code(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "newsdig: skipped -:2: invalid JSON" in result.stderr
     assert f"newsdig: skipped {tmp_path / 'missing.html'}: no such file or directory" in result.stderr
-    assert "Indexed 1 articles (1 new" in result.stdout
+    assert "Indexed 1 article (1 new" in result.stdout
 
 
 def test_nothing_indexed_is_an_error_and_creates_no_index(tmp_path: Path) -> None:

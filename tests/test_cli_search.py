@@ -51,7 +51,7 @@ def test_ask_show_similar_explain(idx: str) -> None:
     assert answers[0]["article_id"] == "w1"
     assert answers[0]["answer"] in answers[0]["passage"] and f"[[{answers[0]['answer']}]]" in answers[0]["passage"]
     assert list(answers[0]) == ["rank", "article_id", "chunk_id", "title", "url", "published", "source", "score",
-                                "answer", "passage"]
+                                "answer", "passage", "excerpt"]
     shown = run("show", "w2", "--index-dir", idx)
     assert shown.stdout.splitlines()[:2] == ["Museum reopens textile hall", "published: 2025-02-07"]
     assert shown.stdout.rstrip().endswith("Weavers will demonstrate them every weekend.")
