@@ -123,3 +123,10 @@ def test_hyphenated_words_are_not_exclusions(examples_index: Path) -> None:
             parsed = s.parse(text)
             assert parsed.constraint is None, (text, parsed.scoring)
         assert s.parse("measles -ferry").constraint is not None
+
+
+def test_repeated_words_of_a_long_query_weigh_more(examples_index: Path) -> None:
+    with Searcher(examples_index) as s:
+        weights = {t.text: round(t.boost, 3) for t in s.parse("ferry strike and the ferry crews' ferry").scoring.subqueries}
+        assert weights == {"ferri": round(9 * 3 / 11, 3), "strike": 1.0, "crew": 1.0}
+        assert all(t.boost == 1.0 for t in s.parse("ferry strike").scoring.subqueries)
