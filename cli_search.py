@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -43,7 +44,8 @@ def _searcher(directory: Any, model: str | None = None) -> Any:
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="Words, a phrase in quotes, a question, or query syntax (see below).", show_default=False)],
+    query: Annotated[Optional[str], typer.Argument(help="Words, a phrase in quotes, a question, or query syntax (see below).", show_default=False)] = None,
+    queries: Annotated[Optional[Path], typer.Option("--queries", help="Answer many queries in one process: a JSON-lines file of objects with id and text; each output row carries query_id.")] = None,
     limit: LimitOption = 10,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
     mode: Annotated[Mode, typer.Option(help="hybrid: keywords and meaning fused; keyword: BM25 only (fast, no model); semantic: meaning only.")] = Mode.hybrid,
@@ -67,12 +69,17 @@ def search(
     """
     if sort not in ("relevance", "date", "-date"):
         raise typer.BadParameter("--sort takes relevance, date or -date")
+    if (query is None) == (queries is None):
+        raise typer.BadParameter("give a QUERY or --queries FILE (one of them)")
     form = output_format(fmt, as_json)
+    options = dict(limit=limit, offset=offset, mode=mode.value, sort=sort, filters=_filters(since, until, source, author),
+                   min_score=min_score, fusion_method=fusion.value, weight=weight)
+    if queries is not None:
+        _search_many(queries, index_dir_, model, form, options, pager)
+        return
     searcher = _searcher(index_dir_, model)
     with searcher:
-        results = run(searcher.search, query, limit=limit, offset=offset, mode=mode.value, sort=sort,
-                      filters=_filters(since, until, source, author), min_score=min_score, facets=facets,
-                      explain=explain, fusion_method=fusion.value, weight=weight)
+        results = run(searcher.search, query, facets=facets, explain=explain, **options)
     for message in results.warnings:
         warn(message)
     if form != "text":
@@ -101,6 +108,25 @@ def search(
     if results.facets:
         lines += out.facet_lines(results.facets)
     emit(lines, pager=pager)
+
+
+def _search_many(path: Path, directory: Any, model: str | None, form: str, options: dict[str, Any], pager: bool) -> None:
+    from search.batch import read_queries, search_many
+
+    with _searcher(directory, model) as searcher:
+        pairs = run(read_queries, path)
+        batch = run(lambda: list(search_many(searcher, pairs, **options)))
+    if form == "text":
+        lines: list[Any] = []
+        shown = console()
+        styled = shown.is_terminal and not shown.no_color
+        for qid, results in batch:
+            lines.append(f"== {qid}: {dict(pairs)[qid]}")
+            lines += [r for h in results.hits for r in out.hit_renderables(h, styled=styled, terminal=shown.is_terminal)]
+        emit(lines, pager=pager)
+        return
+    rows = [{"query_id": qid, **asdict(h)} for qid, results in batch for h in results.hits]
+    emit(out.table(rows, ["query_id", *out.HIT_KEYS], form), pager=pager)
 
 
 def ask(

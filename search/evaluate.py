@@ -12,6 +12,7 @@ from pathlib import Path
 from indexer.errors import NewsdigError
 
 from .metrics import evaluate_run
+from .batch import search_many
 from .ranker import Searcher
 
 EVAL_DEPTH = 100  # results per query: enough for Recall@100
@@ -67,14 +68,11 @@ def run_queries(searcher: Searcher, queries: dict[str, str], mode: str, *, depth
                 progress: Callable[[int], None] | None = None, **options: object) -> dict[str, list[str]]:
     """Ranked article ids per query, without snippets."""
     run: dict[str, list[str]] = {}
-    ids = list(queries)
-    vectors = searcher.encode_queries([queries[q] for q in ids]) if mode != "keyword" else None
-    for n, qid in enumerate(ids):
-        results = searcher.search(queries[qid], limit=depth, mode=mode, snippets=False,
-                                  query_vector=None if vectors is None else vectors[n], **options)
+    batch = search_many(searcher, list(queries.items()), mode=mode, limit=depth, snippets=False, **options)
+    for n, (qid, results) in enumerate(batch, start=1):
         run[qid] = [hit.article_id for hit in results.hits]
         if progress:
-            progress(n + 1)
+            progress(n)
     return run
 
 

@@ -34,7 +34,7 @@ FILTER_FIELDS = ("source", "author", "url", "date", "published")
 _CONDITION = re.compile(r"""(?<![^\s(])(?P<field>source|author|url|date|published):"""
                         r"""(?P<value>"[^"]*"|\[[^\]]*\]|\{[^}]*\}|[^\s()]+)""", re.I)
 _NEGATED = re.compile(r"""(?:(?<![^\s(])-|\bNOT\s+)(?:"[^"]*"|\S+)""")
-_SYNTAX = re.compile(r"""\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b|[~^]\d*(?:\.\d+)?|\w+:|[()"\[\]{}+*?]""")
+_SYNTAX = re.compile(r"""\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b|[~^]\d*(?:\.\d+)?|\b(?:title|text):|[()"\[\]{}+*?]""")
 _RELATIVE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>d|day|days|w|week|weeks|m|month|months|y|year|years)$", re.I)
 _NATURAL = re.compile(r"^(?:(?P<when>last|this|past)\s+(?:(?P<n>\d+)\s+)?(?P<unit>day|days|week|weeks|month|months|year|years))$", re.I)
 

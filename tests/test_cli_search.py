@@ -70,3 +70,17 @@ def test_ask_show_similar_explain(idx: str) -> None:
 def test_no_color_and_pager_flags(idx: str) -> None:
     plain = run("search", "wheat", "-n", "1", "--pager", "--index-dir", idx, env={"NO_COLOR": "1"})
     assert plain.exit_code == 0 and "[[wheat]]" in plain.stdout and "\x1b[" not in plain.stdout
+
+
+def test_batch_search_from_a_queries_file(idx: str, tmp_path: Path) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "q1", "text": "wheat"}\n{"_id": "q2", "text": "museum looms"}\n', encoding="utf-8")
+    rows = [json.loads(line) for line in run("search", "--queries", str(queries), "--json", "-n", "1",
+                                             "--index-dir", idx).stdout.splitlines()]
+    assert [(r["query_id"], r["article_id"]) for r in rows] == [("q1", "w1"), ("q2", "w2")]
+    assert list(rows[0])[:2] == ["query_id", "rank"]
+    both = run("search", "wheat", "--queries", str(queries), "--index-dir", idx)
+    assert both.exit_code == 2
+    queries.write_text('{"id": "q1", "text": "wheat"}\nnot json\n', encoding="utf-8")
+    bad = run("search", "--queries", str(queries), "--index-dir", idx)
+    assert bad.exit_code == 1 and f"{queries}:2: expected a JSON object with id and text" in bad.stderr
