@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
 from typing import BinaryIO
 
 from .articles import ArticleError, make_article
@@ -13,7 +15,7 @@ from .errors import IndexNotFoundError
 from .ingest import DEFAULT_MAX_BYTES, STDIN, InputReader, discover
 from .layout import Manifest, index_exists
 from .lock import DEFAULT_TIMEOUT
-from .records import Skipped
+from .records import Article, RawRecord, Skipped
 from .settings import BuildSettings
 from .update import IndexUpdate, UpdateCounts
 
@@ -48,6 +50,46 @@ class BuildReport:
         return c.added + c.updated + c.unchanged + len(c.duplicates)
 
 
+def feed(update: IndexUpdate, items: Iterable[RawRecord | Skipped], report: BuildReport, *,
+         progress: Callable[[Progress], None] | None = None, bytes_read: Callable[[], int] = lambda: 0,
+         total_bytes: int = 0, ids: dict[int, str] | None = None) -> None:
+    """Clean the records and add them to ``update`` in two passes: the first learns each site's
+    repeated chrome paragraphs (``site_chrome``) and spools the clean articles to a temporary file,
+    the second strips that chrome and adds them. ``ids`` forces the article id of the n-th record
+    (a rebuild keeps every article's id)."""
+    seen: dict[str, str] = {}
+    spooled = 0
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for n, item in enumerate(items):
+            if progress is not None:  # first pass: reading and cleaning
+                progress(Progress(bytes_read(), total_bytes, spooled, 0))
+            if isinstance(item, Skipped):
+                report.skipped.append(item)
+                continue
+            try:
+                article = replace(make_article(item), path=_source_path(item.path))
+            except ArticleError as exc:
+                report.skipped.append(Skipped(item.path, str(exc), item.line))
+                continue
+            if ids is not None and n in ids:
+                article = replace(article, article_id=ids[n], path=item.path)
+            if not update.is_unchanged(article):
+                update.chrome.observe(article)
+            spool.write(json.dumps([asdict(article), {"kind": item.kind, **item.fields}, item.path, item.line]) + "\n")
+            spooled += 1
+        spool.seek(0)
+        for done, line in enumerate(spool, start=1):
+            fields, raw, path, number = json.loads(line)
+            article = update.chrome.strip(Article(**fields))
+            where = f"{path}:{number}" if number is not None else path
+            if update.add(article, raw=raw) == "repeated":
+                report.skipped.append(Skipped(path, f"id {article.article_id!r} appears again "
+                                                    f"(first at {seen[article.article_id]})", number))
+            seen.setdefault(article.article_id, where)
+            if progress is not None:  # second pass: chunking and embedding
+                progress(Progress(done, spooled, report.articles_seen, update.counts.chunks, unit="articles"))
+
+
 def _source_path(path: str) -> str:
     return path if path == STDIN else os.path.abspath(path)
 
@@ -71,23 +113,8 @@ def index_paths(index_dir: str | os.PathLike[str], paths: list[str], *, model: s
     reader = InputReader(found.files, max_bytes=max_bytes, stdin=stdin)
     with IndexUpdate(index_dir, model=model, settings=settings, lock_timeout=lock_timeout) as update:
         report.counts = update.counts
-        seen: dict[str, str] = {}
-        for item in reader:
-            if isinstance(item, Skipped):
-                report.skipped.append(item)
-                continue
-            try:
-                article = replace(make_article(item), path=_source_path(item.path))
-            except ArticleError as exc:
-                report.skipped.append(Skipped(item.path, str(exc), item.line))
-                continue
-            outcome = update.add(article, raw={"kind": item.kind, **item.fields})
-            if outcome == "repeated":
-                report.skipped.append(Skipped(item.path, f"id {article.article_id!r} appears again "
-                                                         f"(first at {seen[article.article_id]})", item.line))
-            seen.setdefault(article.article_id, item.where)
-            if progress is not None:
-                progress(Progress(reader.bytes_read, found.total_bytes, report.articles_seen, update.counts.chunks))
+        feed(update, reader, report, progress=progress, bytes_read=lambda: reader.bytes_read,
+             total_bytes=found.total_bytes)
         if prune:
             for root in {_source_path(p) for p in paths if p != STDIN}:
                 for article_id, source in update.articles_under(root):

@@ -11,15 +11,13 @@ import os
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 from .analysis import ARTICLE_INDEX
-from .articles import ArticleError, make_article
-from .build import BuildReport, Progress
+from .build import BuildReport, Progress, feed
 from .keyword_index import open_index
 from .layout import snapshot_path
 from .lock import DEFAULT_TIMEOUT
-from .records import RawRecord, Skipped
+from .records import RawRecord
 from .settings import BuildSettings
 from .update import IndexUpdate, UpdateCounts
 
@@ -56,16 +54,14 @@ def rebuild_index(index_dir: str | os.PathLike[str], *, model: str | None = None
     report = BuildReport(str(index_dir), UpdateCounts())
     with IndexUpdate(index_dir, model=model, settings=settings, lock_timeout=lock_timeout, fresh=True) as update:
         report.counts = update.counts
-        total = update.previous.articles if update.previous else 0
-        for n, (article_id, record) in enumerate(stored_sources(update), start=1):
-            try:
-                article = replace(make_article(record), article_id=article_id, path=record.path)
-            except ArticleError as exc:
-                report.skipped.append(Skipped(record.path, f"article {article_id!r}: {exc}"))
-                continue
-            update.add(article, raw={"kind": record.kind, **record.fields})
-            if progress is not None:
-                progress(Progress(n, total, n, update.counts.chunks, unit="articles"))
+        ids: dict[int, str] = {}
+
+        def records() -> Iterator[RawRecord]:
+            for n, (article_id, record) in enumerate(stored_sources(update)):
+                ids[n] = article_id  # a rebuilt article keeps its id
+                yield record
+
+        feed(update, records(), report, progress=progress, ids=ids)
         report.manifest = update.commit()
     report.seconds = time.perf_counter() - started
     return report

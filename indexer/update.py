@@ -24,6 +24,7 @@ from .layout import SNAPSHOTS, Manifest, ModelInfo, index_exists, read_manifest,
 from .lock import DEFAULT_TIMEOUT, WriteLock
 from .records import Article, Chunk
 from .settings import BuildSettings
+from .site_chrome import SiteChrome
 from .vector_store import VectorStore
 from .version import __version__
 
@@ -124,6 +125,7 @@ class IndexUpdate:
             self.chunk_ix, self.article_ix = create_indexes(self.dir)
             self.store = None
         self.articles = self.article_ix.searcher()
+        self.chrome = SiteChrome() if self.fresh else SiteChrome.load(self.dir)
         self.chunk_writer: IndexWriter = self.chunk_ix.writer(limitmb=WRITER_LIMIT_MB)
         self.article_writer: IndexWriter = self.article_ix.writer()
 
@@ -152,6 +154,11 @@ class IndexUpdate:
     # -- changes -----------------------------------------------------------------------------
     def _stored(self, field_name: str, value: str) -> dict | None:
         return self.articles.document(**{field_name: value})
+
+    def is_unchanged(self, article: Article) -> bool:
+        """Whether the index already holds this article with the same content."""
+        old = self._stored("article_id", article.article_id)
+        return old is not None and old.get("content_hash") == article.content_hash
 
     def add(self, article: Article, raw: dict[str, str] | None = None) -> str:
         """Add or replace one article (``raw``: its input fields, kept for rebuilds); returns ``added``, ``updated``, ``unchanged``, ``duplicate`` or ``repeated``."""
@@ -276,6 +283,7 @@ class IndexUpdate:
         vectors = np.concatenate(self._new_vectors) if self._new_vectors else np.zeros((0, dim), np.float32)
         store = store.realigned(chunk_ids_by_docnum(self.chunk_ix), self._new_ids, vectors)
         store.save(self.dir)
+        self.chrome.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()
         n_articles = self.article_ix.doc_count()
         if n_chunks != len(store):
