@@ -17,8 +17,9 @@ from typer.core import TyperGroup
 
 import cli_output as out
 import cli_search
-from cli_common import (DEFAULT_WEIGHT, EXIT_ERROR, EXIT_PARTIAL, FormatOption, Fusion, IndexDir, JsonFlag, Mode, fail,
-                        output_format, progress_bar, run)
+from cli_common import (DEFAULT_WEIGHT, EXIT_ERROR, EXIT_PARTIAL, Device, DeviceOption, FormatOption, Fusion, IndexDir,
+                        JsonFlag, Mode, Precision, PrecisionOption, VectorsOption, VectorType, fail, output_format,
+                        progress_bar, run)
 from cli_common import index_dir as resolve_index_dir
 
 try:  # typer >= 0.2x carries its own copy of click
@@ -88,10 +89,10 @@ for command in (cli_search.search, cli_search.ask, cli_search.explain, cli_searc
     app.command(epilog=cli_search.QUERY_LANGUAGE if command in (cli_search.search, cli_search.explain) else None)(command)
 
 
-def _settings(max_words: int | None, overlap_words: int | None) -> Any:
+def _settings(max_words: int | None, overlap_words: int | None, vectors: VectorType | None = None) -> Any:
     from indexer.settings import BuildSettings
     try:
-        return BuildSettings.from_options(max_words, overlap_words)
+        return BuildSettings.from_options(max_words, overlap_words, vectors.value if vectors else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -109,7 +110,7 @@ def _finish_build(report: Any, as_json: bool, verb: str) -> None:
 
 
 def _index(paths: list[str], index_dir: Path | None, model: str | None, max_file_size: str, lock_timeout: float,
-           prune: bool, must_exist: bool, settings: Any, as_json: bool) -> None:
+           prune: bool, must_exist: bool, settings: Any, as_json: bool, device: Device, precision: Precision) -> None:
     from indexer.build import index_paths
     try:
         limit = out.parse_size(max_file_size)
@@ -117,7 +118,8 @@ def _index(paths: list[str], index_dir: Path | None, model: str | None, max_file
         raise typer.BadParameter(f"not a size: {max_file_size!r} (e.g. 500k, 20m, 1g)") from None
     with progress_bar() as progress:
         report = run(index_paths, resolve_index_dir(index_dir), paths, writing=True, model=model, max_bytes=limit, settings=settings,
-                      lock_timeout=lock_timeout, prune=prune, must_exist=must_exist, progress=progress)
+                      lock_timeout=lock_timeout, prune=prune, must_exist=must_exist, progress=progress,
+                      device=device.value, precision=precision.value)
     _finish_build(report, as_json, "Indexed")
 
 
@@ -130,7 +132,8 @@ def index(
     paths: Paths, index_dir: IndexDir = None,
     model: Annotated[Optional[str], typer.Option(help="Path of a sentence-transformers model folder, for a new index (default: the packaged all-MiniLM-L6-v2).")] = None,
     prune: Annotated[bool, typer.Option(help="Also remove articles whose source file under PATHS no longer exists.")] = False,
-    max_words: MaxWords = None, overlap_words: OverlapWords = None,
+    max_words: MaxWords = None, overlap_words: OverlapWords = None, vectors: VectorsOption = None,
+    device: DeviceOption = Device.auto, precision: PrecisionOption = Precision.auto,
     max_file_size: MaxFileSize = "256m", lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False,
 ) -> None:
     """Index news articles: .html/.htm pages, .txt/.md scrapes, .json/.jsonl/.csv exports.
@@ -140,14 +143,16 @@ def index(
     On an existing index the update is incremental: only new or changed articles (by content)
     are embedded; an article with the same id or canonical URL replaces its old version.
     """
-    _index(paths, index_dir, model, max_file_size, lock_timeout, prune, False, _settings(max_words, overlap_words), as_json)
+    _index(paths, index_dir, model, max_file_size, lock_timeout, prune, False,
+           _settings(max_words, overlap_words, vectors), as_json, device, precision)
 
 
 @app.command(epilog=EXIT_STATUS_HELP)
 def add(paths: Paths, index_dir: IndexDir = None, max_file_size: MaxFileSize = "256m",
+        device: DeviceOption = Device.auto, precision: PrecisionOption = Precision.auto,
         lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False) -> None:
     """Add new or changed articles to an existing index (like `index`, but never creates one)."""
-    _index(paths, index_dir, None, max_file_size, lock_timeout, False, True, None, as_json)
+    _index(paths, index_dir, None, max_file_size, lock_timeout, False, True, None, as_json, device, precision)
 
 
 @app.command()
@@ -178,7 +183,8 @@ def remove(
 def rebuild(
     index_dir: IndexDir = None,
     model: Annotated[Optional[str], typer.Option(help="Re-embed with this sentence-transformers model folder instead of the index's.")] = None,
-    max_words: MaxWords = None, overlap_words: OverlapWords = None,
+    max_words: MaxWords = None, overlap_words: OverlapWords = None, vectors: VectorsOption = None,
+    device: DeviceOption = Device.auto, precision: PrecisionOption = Precision.auto,
     lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False,
 ) -> None:
     """Re-clean, re-chunk and re-embed every article from its stored source, then swap the new
@@ -187,8 +193,9 @@ def rebuild(
     from indexer.rebuild import rebuild_index
 
     with progress_bar() as progress:
-        report = run(rebuild_index, resolve_index_dir(index_dir), writing=True, model=model, settings=_settings(max_words, overlap_words),
-                      lock_timeout=lock_timeout, progress=progress)
+        report = run(rebuild_index, resolve_index_dir(index_dir), writing=True, model=model,
+                     settings=_settings(max_words, overlap_words), vectors=vectors.value if vectors else None,
+                     lock_timeout=lock_timeout, progress=progress, device=device.value, precision=precision.value)
     _finish_build(report, as_json, "Rebuilt")
 
 

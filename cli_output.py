@@ -81,7 +81,8 @@ def stats_info(manifest: Any, index_dir: str, size: int) -> dict[str, Any]:
 def stats_lines(info: dict[str, Any]) -> list[str]:
     """``newsdig stats`` for people."""
     rows = [("index", info["index_dir"]), ("articles", f"{info['articles']:,}"),
-            ("passages", f"{info['chunks']:,}"), ("model", f"{info['model']} ({info['dim']}-d)"),
+            ("passages", f"{info['chunks']:,}"), ("model", f"{info['model']} ({info['dim']}-d, "
+                                                  f"{info['settings'].get('vectors', 'float32')} vectors)"),
             ("format", str(info["format_version"])), ("size", human_bytes(info["bytes"])),
             ("created", info["created"]), ("updated", info["updated"])]
     return [f"{key:<9} {value}" for key, value in rows]

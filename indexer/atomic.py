@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
     """Flush a directory entry to disk (so a rename in it survives a power cut)."""
@@ -30,6 +32,30 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    fsync_dir(target.parent)
+
+
+def atomic_memmap(path: str | os.PathLike[str], dtype: str, shape: tuple[int, ...],
+                  fill: Callable[[np.ndarray], None]) -> None:
+    """Write an ``.npy`` file of ``shape``/``dtype`` through a writable memory map handed to
+    ``fill`` (so a big array never has to sit in memory), fsync, then rename over ``path``."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        fill(array)
+        array.flush()
+        del array
+        with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:

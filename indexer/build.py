@@ -97,13 +97,15 @@ def _source_path(path: str) -> str:
 def index_paths(index_dir: str | os.PathLike[str], paths: list[str], *, model: str | None = None,
                 settings: BuildSettings | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                 stdin: BinaryIO | None = None, lock_timeout: float = DEFAULT_TIMEOUT, prune: bool = False,
-                must_exist: bool = False, progress: Callable[[Progress], None] | None = None) -> BuildReport:
+                must_exist: bool = False, progress: Callable[[Progress], None] | None = None,
+                device: str = "cpu", precision: str = "fp32") -> BuildReport:
     """Index (or re-index) the articles under ``paths`` into ``index_dir``, committing once at the end.
 
     Articles that are new or changed are cleaned, chunked and embedded; unchanged ones are left
     as they are. Inputs that cannot be read are reported in ``BuildReport.skipped``. With
     ``prune``, articles whose source file under one of ``paths`` no longer exists are removed.
-    ``must_exist`` refuses to create a new index (``newsdig add``).
+    ``must_exist`` refuses to create a new index (``newsdig add``). ``device``/``precision``
+    choose how the encoder runs (``auto`` picks a GPU, and bf16 on a CPU that has it).
     """
     started = time.perf_counter()
     if must_exist and not index_exists(index_dir):
@@ -111,7 +113,8 @@ def index_paths(index_dir: str | os.PathLike[str], paths: list[str], *, model: s
     found = discover(paths, exclude=[index_dir])
     report = BuildReport(str(index_dir), UpdateCounts(), list(found.skipped), dict(found.ignored))
     reader = InputReader(found.files, max_bytes=max_bytes, stdin=stdin)
-    with IndexUpdate(index_dir, model=model, settings=settings, lock_timeout=lock_timeout) as update:
+    with IndexUpdate(index_dir, model=model, settings=settings, lock_timeout=lock_timeout,
+                     device=device, precision=precision) as update:
         report.counts = update.counts
         feed(update, reader, report, progress=progress, bytes_read=lambda: reader.bytes_read,
              total_bytes=found.total_bytes)

@@ -48,11 +48,13 @@ def _raw_record(stored: dict) -> RawRecord:
 
 def rebuild_index(index_dir: str | os.PathLike[str], *, model: str | None = None,
                   settings: BuildSettings | None = None, lock_timeout: float = DEFAULT_TIMEOUT,
-                  progress: Callable[[Progress], None] | None = None) -> BuildReport:
-    """Rebuild the whole index (optionally with another model or settings) and swap it in."""
+                  progress: Callable[[Progress], None] | None = None, device: str = "cpu",
+                  precision: str = "fp32", vectors: str | None = None) -> BuildReport:
+    """Rebuild the whole index (optionally with another model, settings or vector type) and swap it in."""
     started = time.perf_counter()
     report = BuildReport(str(index_dir), UpdateCounts())
-    with IndexUpdate(index_dir, model=model, settings=settings, lock_timeout=lock_timeout, fresh=True) as update:
+    with IndexUpdate(index_dir, model=model, settings=settings, lock_timeout=lock_timeout, fresh=True,
+                     device=device, precision=precision, vectors=vectors) as update:
         report.counts = update.counts
         ids: dict[int, str] = {}
 

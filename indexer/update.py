@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .lock import DEFAULT_TIMEOUT, WriteLock
 from .records import Article, Chunk
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
-from .vector_store import VectorStore
+from .vector_store import NEW_VECTORS, NewVectors, VectorStore, write_aligned
 from .version import __version__
 
 
@@ -60,10 +60,16 @@ class IndexUpdate:
 
     def __init__(self, index_dir: str | os.PathLike[str], *, model: str | None = None,
                  settings: BuildSettings | None = None, lock_timeout: float = DEFAULT_TIMEOUT,
-                 fresh: bool = False, must_exist: bool = False) -> None:
+                 fresh: bool = False, must_exist: bool = False, device: str = "cpu",
+                 precision: str = "fp32", vectors: str | None = None) -> None:
         """``fresh=True`` starts from an empty snapshot (a rebuild): the committed index stays
         readable until the new one replaces it, and ``model``/``settings`` may differ from it.
-        ``must_exist=True`` refuses to create a new index."""
+        ``must_exist=True`` refuses to create a new index. ``device``/``precision``: how to run
+        the encoder (see :func:`indexer.embed.load_encoder`); ``vectors`` (a rebuild) changes how
+        vectors are stored and nothing else."""
+        self.requested_vectors = vectors
+        self.device = device
+        self.precision = precision
         self.index_dir = Path(index_dir)
         self.fresh = fresh
         self.must_exist = must_exist
@@ -73,7 +79,7 @@ class IndexUpdate:
         self.counts = UpdateCounts()
         self._pending: list[tuple[Chunk, str]] = []  # (chunk, text to embed)
         self._new_ids: list[str] = []
-        self._new_vectors: list[np.ndarray] = []
+        self._spool: NewVectors | None = None  # vectors embedded by this update, on disk
         self._run_ids: set[str] = set()
         self._run_hashes: dict[str, str] = {}
         self._encoder: embed.Encoder | None = None
@@ -107,6 +113,8 @@ class IndexUpdate:
             self.model_name, self.model_path = self.previous.model.name, self.previous.model.path
         elif self.previous is not None:  # fresh: keep what is not asked to change
             self.settings = self.requested_settings or BuildSettings.from_dict(self.previous.settings)
+            if self.requested_vectors:
+                self.settings = replace(self.settings, vectors=self.requested_vectors)
             self.model_name, self.model_path = (embed.model_spec(self.requested_model) if self.requested_model
                                                 else (self.previous.model.name, self.previous.model.path))
         else:
@@ -137,7 +145,10 @@ class IndexUpdate:
             self.lock.release()
 
     def _abort(self) -> None:
-        for closer in (self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close):
+        closers = [self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close]
+        if self._spool is not None:
+            closers.append(self._spool.discard)
+        for closer in closers:
             try:
                 closer()
             except Exception:  # noqa: BLE001 - best effort while unwinding
@@ -244,7 +255,8 @@ class IndexUpdate:
 
     def _load_encoder(self, *, fast: bool) -> embed.Encoder:
         if self._encoder is None:
-            self._encoder = embed.load_encoder(self.model_name, self.model_path, fast=fast)
+            self._encoder = embed.load_encoder(self.model_name, self.model_path, fast=fast,
+                                               device=self.device, precision=self.precision)
             if self.previous is not None and not self.fresh and self._encoder.dim != self.previous.model.dim:
                 raise IndexFormatError(
                     f"the model at {self.model_path} gives {self._encoder.dim}-d vectors; "
@@ -263,7 +275,9 @@ class IndexUpdate:
         encoder = self._load_encoder(fast=final and self._encoder is None)
         vectors = encoder.encode([text for _, text in self._pending], batch_size=self.settings.embed_batch)
         self._new_ids.extend(chunk.chunk_id for chunk, _ in self._pending)
-        self._new_vectors.append(vectors)
+        if self._spool is None:
+            self._spool = NewVectors(self.dir / NEW_VECTORS, encoder.dim)
+        self._spool.append(vectors)
         self._pending.clear()
 
     @property
@@ -279,10 +293,11 @@ class IndexUpdate:
         self.chunk_writer.commit()
         self.article_writer.commit()
         dim = self._encoder.dim if self._encoder else (self.previous.model.dim if self.previous and not self.fresh else 0)
-        store = self.store if self.store is not None else VectorStore.empty(dim)
-        vectors = np.concatenate(self._new_vectors) if self._new_vectors else np.zeros((0, dim), np.float32)
-        store = store.realigned(chunk_ids_by_docnum(self.chunk_ix), self._new_ids, vectors)
-        store.save(self.dir)
+        vectors = self._spool.read() if self._spool else np.zeros((0, dim), np.float32)
+        store = write_aligned(self.dir, chunk_ids_by_docnum(self.chunk_ix), self._new_ids, vectors, self.store,
+                              dim=dim, dtype=self.settings.vectors)
+        if self._spool:
+            self._spool.discard()
         self.chrome.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()
         n_articles = self.article_ix.doc_count()

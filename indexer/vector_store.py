@@ -1,9 +1,11 @@
-"""The vector store: one L2-normalised float32 row per passage, row ``i`` = keyword document ``i``.
+"""The vector store: one L2-normalised row per passage, row ``i`` = keyword document ``i``.
 
 Rows are aligned with the Whoosh document numbers of the same snapshot, so the two retrievers
 exchange candidates as plain integers: no id lookups on the query path. Saved as two ``.npy``
-files (``allow_pickle=False``): ``vectors.npy`` (rows × dim) and ``chunk_ids.npy`` (the passage
-id of each row as UTF-8 bytes; empty for a row whose keyword document is deleted).
+files (``allow_pickle=False``): ``vectors.npy`` (rows × dim, float32 or float16, memory-mapped
+when opened) and ``chunk_ids.npy`` (the passage id of each row as UTF-8 bytes; empty for a row
+whose keyword document is deleted). Scores are always computed in float32, a block of rows at a
+time, so float16 storage halves disk and memory without a float16 matmul.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write
+from .atomic import atomic_memmap, atomic_write
 from .errors import IndexFormatError
 
 VECTORS = "vectors.npy"
 IDS = "chunk_ids.npy"
+NEW_VECTORS = "new-vectors.f32"  # an update's freshly embedded rows, before they are aligned
+VECTOR_DTYPES = ("float32", "float16")
+BLOCK_ROWS = 65_536  # rows scored (and upcast, for float16) per matmul
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:
@@ -32,6 +37,35 @@ def encode_ids(ids: Sequence[str]) -> np.ndarray:
     """Passage ids as a fixed-width UTF-8 bytes array (what ``chunk_ids.npy`` holds)."""
     encoded = [i.encode("utf-8") for i in ids]
     return np.array(encoded, dtype=f"S{max((len(e) for e in encoded), default=1) or 1}")
+
+
+class NewVectors:
+    """Vectors embedded during an update, appended to a raw float32 file so that memory holds one
+    batch, not the whole corpus; read back memory-mapped at commit."""
+
+    def __init__(self, path: str | os.PathLike[str], dim: int) -> None:
+        self.path = Path(path)
+        self.dim = dim
+        self.rows = 0
+        self._handle = open(self.path, "wb")  # noqa: SIM115 - closed in read()/discard()
+
+    def append(self, vectors: np.ndarray) -> None:
+        """Add a batch of rows."""
+        block = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        self._handle.write(block.tobytes())
+        self.rows += len(block)
+
+    def read(self) -> np.ndarray:
+        """All rows so far, memory-mapped."""
+        self._handle.flush()
+        if not self.rows:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.memmap(self.path, dtype=np.float32, mode="r", shape=(self.rows, self.dim))
+
+    def discard(self) -> None:
+        """Close and delete the file."""
+        self._handle.close()
+        self.path.unlink(missing_ok=True)
 
 
 class VectorStore:
@@ -61,17 +95,26 @@ class VectorStore:
                                    hint="re-index into a new --index-dir") from exc
         return cls(vectors, ids)
 
-    def save(self, directory: str | os.PathLike[str]) -> None:
-        """Write both files atomically."""
+    def save(self, directory: str | os.PathLike[str], *, dtype: str = "float32") -> None:
+        """Write both files atomically, the vectors as ``dtype`` (float32 or float16)."""
         directory = Path(directory)
-        atomic_write(directory / VECTORS, lambda f: np.save(f, np.ascontiguousarray(self.vectors),
-                                                            allow_pickle=False))
+
+        def fill(out: np.ndarray) -> None:
+            for start in range(0, len(self.vectors), BLOCK_ROWS):
+                out[start:start + BLOCK_ROWS] = self.vectors[start:start + BLOCK_ROWS]
+
+        atomic_memmap(directory / VECTORS, dtype, self.vectors.shape, fill)
         atomic_write(directory / IDS, lambda f: np.save(f, self.ids, allow_pickle=False))
 
     @property
     def dim(self) -> int:
         """Vector dimension."""
         return int(self.vectors.shape[1])
+
+    @property
+    def dtype(self) -> str:
+        """How the vectors are stored: ``float32`` or ``float16``."""
+        return str(self.vectors.dtype)
 
     def __len__(self) -> int:
         """The number of live rows."""
@@ -81,56 +124,97 @@ class VectorStore:
         """The passage id of a row."""
         return self.ids[row].decode("utf-8")
 
+    def similarities(self, query: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Float32 dot products of a unit query vector with every row (or with ``rows``)."""
+        q = np.asarray(query, dtype=np.float32)
+        if rows is not None:
+            return np.asarray(self.vectors[rows], dtype=np.float32) @ q
+        if self.vectors.dtype == np.float32:
+            return np.asarray(self.vectors) @ q
+        out = np.empty(len(self.vectors), dtype=np.float32)
+        for start in range(0, len(self.vectors), BLOCK_ROWS):
+            block = np.asarray(self.vectors[start:start + BLOCK_ROWS], dtype=np.float32)
+            out[start:start + len(block)] = block @ q
+        return out
+
     def search(self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """``(row, similarity)`` of the ``k`` live rows most similar to a unit query vector, best first.
 
-        ``allowed`` (row numbers) restricts the search to those rows: filters apply before the cut.
+        ``allowed`` (row numbers) restricts the search to those rows: filters apply before the cut,
+        and only those rows are scored.
         """
         if not len(self.ids) or k <= 0:
             return []
-        scores = self.vectors @ np.asarray(query, dtype=np.float32)
-        usable = self.live
         if allowed is not None:
+            rows = np.unique(np.asarray(allowed, dtype=np.int64))
+            rows = rows[(rows >= 0) & (rows < len(self.ids))]
+            rows = rows[self.live[rows]]
+        else:
+            rows = None
+        if rows is not None and len(rows) < len(self.ids) // 2:
+            return _top(rows, self.similarities(query, rows), k)
+        scores = self.similarities(query)
+        usable = self.live
+        if rows is not None:
             usable = np.zeros(len(self.ids), dtype=bool)
-            usable[allowed[(allowed >= 0) & (allowed < len(self.ids))]] = True
-            usable &= self.live
+            usable[rows] = True
         scores[~usable] = -np.inf
-        k = min(k, int(usable.sum()))
-        if k == 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.lexsort((top, -scores[top]))]  # best first, ties by row
-        return [(int(r), float(scores[r])) for r in top]
+        return _top(np.flatnonzero(usable), scores[usable], k)
 
     def scores_at(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
         """Exact similarity of the query to the given live rows."""
         rows = [r for r in rows if 0 <= r < len(self.ids) and self.live[r]]
         if not rows:
             return {}
-        values = np.asarray(self.vectors[rows], dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        values = self.similarities(query, np.asarray(rows, dtype=np.int64))
         return {r: float(v) for r, v in zip(rows, values)}
 
-    def realigned(self, doc_ids: Sequence[str], new_ids: Sequence[str], new_vectors: np.ndarray) -> VectorStore:
-        """A store whose row ``i`` holds the vector of ``doc_ids[i]`` ("" = a deleted document).
 
-        Each vector comes from ``new_ids``/``new_vectors`` or else from this store's live rows (a
-        new vector wins over an old row with the same id); an id found in neither is an internal error.
-        """
-        old_rows = np.flatnonzero(self.live)
-        pool = np.concatenate([encode_ids(new_ids), self.ids[old_rows]])
-        keys = encode_ids(doc_ids)
-        wanted = keys != b""
-        order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
-        pos = np.minimum(np.searchsorted(pool[order], keys[wanted]), max(len(pool) - 1, 0))
-        source = order[pos] if len(pool) else np.zeros(0, dtype=np.int64)
-        if len(source) != int(wanted.sum()) or not np.array_equal(pool[source], keys[wanted]):
-            raise IndexFormatError("internal error: a keyword document has no vector")
-        vectors = np.zeros((len(doc_ids), self.dim), dtype=np.float32)
-        new_vectors = np.asarray(new_vectors, dtype=np.float32).reshape(-1, self.dim)
-        targets = np.flatnonzero(wanted)
-        from_new = source < len(new_ids)
-        if from_new.any():
-            vectors[targets[from_new]] = new_vectors[source[from_new]]
-        if (~from_new).any():
-            vectors[targets[~from_new]] = self.vectors[old_rows[source[~from_new] - len(new_ids)]]
-        return VectorStore(vectors, keys)
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best ``(row, score)``, best first, ties by row."""
+    k = min(k, len(rows))
+    if k == 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
+    top = top[np.lexsort((rows[top], -scores[top]))]
+    return [(int(rows[i]), float(scores[i])) for i in top]
+
+
+def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str], new_ids: Sequence[str],
+                  new_vectors: np.ndarray, old: VectorStore | None, *, dim: int,
+                  dtype: str = "float32") -> VectorStore:
+    """Write the store whose row ``i`` holds the vector of ``doc_ids[i]`` ("" = a deleted document)
+    into ``directory`` and return it (memory-mapped).
+
+    Each vector comes from ``new_ids``/``new_vectors`` or else from ``old``'s live rows (a new
+    vector wins over an old row with the same id); an id found in neither is an internal error.
+    Rows are copied a block at a time, so memory stays bounded whatever the index size.
+    """
+    if dtype not in VECTOR_DTYPES:
+        raise IndexFormatError(f"unknown vector type {dtype!r}")
+    old = old if old is not None else VectorStore.empty(dim)
+    old_rows = np.flatnonzero(old.live)
+    pool = np.concatenate([encode_ids(new_ids), old.ids[old_rows]])
+    keys = encode_ids(doc_ids)
+    wanted = keys != b""
+    order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
+    pos = np.minimum(np.searchsorted(pool[order], keys[wanted]), max(len(pool) - 1, 0))
+    source = order[pos] if len(pool) else np.zeros(0, dtype=np.int64)
+    if len(source) != int(wanted.sum()) or not np.array_equal(pool[source], keys[wanted]):
+        raise IndexFormatError("internal error: a keyword document has no vector")
+    targets = np.flatnonzero(wanted)
+    n_new = len(new_ids)
+
+    def fill(out: np.ndarray) -> None:
+        for start in range(0, len(targets), BLOCK_ROWS):
+            rows, src = targets[start:start + BLOCK_ROWS], source[start:start + BLOCK_ROWS]
+            from_new = src < n_new
+            if from_new.any():
+                out[rows[from_new]] = new_vectors[src[from_new]]
+            if (~from_new).any():
+                out[rows[~from_new]] = old.vectors[old_rows[src[~from_new] - n_new]]
+
+    directory = Path(directory)
+    atomic_memmap(directory / VECTORS, dtype, (len(keys), dim), fill)
+    atomic_write(directory / IDS, lambda f: np.save(f, keys, allow_pickle=False))
+    return VectorStore.load(directory)

@@ -45,7 +45,7 @@ def fake_encoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.node.get_closest_marker("model"):
         return None
     encoder = HashEncoder()
-    monkeypatch.setattr(embed, "load_encoder", lambda name, path, device="cpu", fast=False: encoder)
+    monkeypatch.setattr(embed, "load_encoder", lambda name, path, **kwargs: encoder)
     return encoder
 
 

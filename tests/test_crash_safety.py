@@ -41,9 +41,9 @@ KILL_POINTS = [
     "whoosh.writing:SegmentWriter.commit:1:after",
     "whoosh.writing:SegmentWriter.commit:2:after",
     "indexer.update:chunk_ids_by_docnum:1",
-    "indexer.vector_store:atomic_write:1",
+    "indexer.vector_store:atomic_memmap:1",
+    "indexer.vector_store:atomic_memmap:1:after",
     "indexer.vector_store:atomic_write:1:after",
-    "indexer.vector_store:atomic_write:2:after",
     "indexer.layout:atomic_write_bytes:1",
     "indexer.atomic:os.replace:3",
     "indexer.atomic:os.replace:3:after",
@@ -133,7 +133,8 @@ def test_sigkill_at_many_points_of_index_and_add_leaves_old_or_new_state(tmp_pat
 
 @pytest.mark.parametrize("point", [
     "whoosh.writing:SegmentWriter.commit:1:after",
-    "indexer.vector_store:atomic_write:2:after",
+    "indexer.vector_store:atomic_memmap:1:after",
+    "indexer.vector_store:atomic_write:1:after",
     "indexer.atomic:os.replace:3",
     "indexer.atomic:os.replace:3:after",
 ])
@@ -157,6 +158,7 @@ def test_sigkill_during_remove_and_rebuild(tmp_path: Path, point: str) -> None:
 
 @pytest.mark.parametrize("target, error", [
     ("indexer.vector_store.atomic_write", OSError(errno.ENOSPC, "No space left on device")),
+    ("indexer.vector_store.atomic_memmap", OSError(errno.ENOSPC, "No space left on device")),
     ("indexer.layout.atomic_write_bytes", PermissionError(errno.EACCES, "Permission denied")),
     ("indexer.update.clone_tree", OSError(errno.ENOSPC, "No space left on device")),
 ])

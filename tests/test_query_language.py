@@ -30,7 +30,7 @@ def examples_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from indexer import embed
 
     original = embed.load_encoder
-    embed.load_encoder = lambda name, path, device="cpu", fast=False: conf.HashEncoder()  # type: ignore[assignment]
+    embed.load_encoder = lambda name, path, **kwargs: conf.HashEncoder()  # type: ignore[assignment]
     try:
         idx = tmp_path_factory.mktemp("examples") / "idx"
         result = CliRunner().invoke(app, ["index", str(ROOT / "examples" / "articles"), "--index-dir", str(idx)])

@@ -58,7 +58,7 @@ def install_kill(spec: str) -> None:
 
 def main() -> None:
     encoder = SlowEncoder(float(os.environ.get("NEWSDIG_TEST_SLOW", "0")))
-    embed.load_encoder = lambda name, path, device="cpu", fast=False: encoder  # type: ignore[assignment]
+    embed.load_encoder = lambda name, path, **kwargs: encoder  # type: ignore[assignment]
     if os.environ.get("NEWSDIG_TEST_KILL"):
         install_kill(os.environ["NEWSDIG_TEST_KILL"])
     from cli import app

@@ -1,0 +1,143 @@
+"""Vector storage (float32/float16, blockwise scoring, filtered search) and encoder device/precision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from indexer import embed, vector_store
+from indexer.errors import ModelLoadError
+from indexer.layout import read_manifest, snapshot_path
+from indexer.vector_store import VectorStore, encode_ids, write_aligned
+
+CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f {extra}\nbogomips\t: 4000\n"
+
+
+def unit_rows(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rows = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_bf16_is_detected_from_cpu_flags() -> None:
+    assert embed.cpu_has_bf16(CPUINFO.format(extra="avx512_bf16"))
+    assert embed.cpu_has_bf16(CPUINFO.format(extra="amx_bf16 amx_tile"))
+    assert not embed.cpu_has_bf16(CPUINFO.format(extra="avx512_vnni"))
+    assert not embed.cpu_has_bf16("")
+
+
+@pytest.mark.parametrize("asked, device, bf16, expected", [
+    ("auto", "cpu", True, "bf16"), ("auto", "cpu", False, "fp32"), ("auto", "cuda", False, "fp16"),
+    ("fp32", "cpu", True, "fp32"), ("bf16", "cpu", False, "bf16"), ("fp16", "cuda", False, "fp16"),
+])
+def test_precision_resolution(asked: str, device: str, bf16: bool, expected: str) -> None:
+    assert embed.resolve_precision(asked, device, bf16_cpu=bf16) == expected
+
+
+def test_bad_precision_and_device_are_clear_errors() -> None:
+    with pytest.raises(ModelLoadError, match="needs a GPU"):
+        embed.resolve_precision("fp16", "cpu")
+    with pytest.raises(ModelLoadError, match="unknown precision"):
+        embed.resolve_precision("int4", "cpu")
+    with pytest.raises(ModelLoadError, match="unknown device"):
+        embed.resolve_device("tpu")
+    assert embed.resolve_device("cpu") == "cpu"
+
+
+def test_cuda_without_a_gpu_is_refused_and_auto_falls_back_to_cpu() -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        assert embed.resolve_device("auto") == "cuda"
+    else:
+        assert embed.resolve_device("auto") == "cpu"
+        with pytest.raises(ModelLoadError, match="no GPU"):
+            embed.resolve_device("cuda")
+
+
+def test_float16_storage_keeps_the_ranking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector_store, "BLOCK_ROWS", 100)  # several blocks
+    rows = unit_rows(1000, seed=1)
+    ids = encode_ids([f"c{i}" for i in range(1000)])
+    VectorStore(rows, ids).save(tmp_path, dtype="float16")
+    half = VectorStore.load(tmp_path)
+    assert half.dtype == "float16" and isinstance(half.vectors, np.memmap)
+    assert (tmp_path / "vectors.npy").stat().st_size < 1000 * 32 * 2 + 200
+    full = VectorStore(rows, ids)
+    queries = unit_rows(50, seed=2)
+    overlap = [len({r for r, _ in half.search(q, 10)} & {r for r, _ in full.search(q, 10)}) / 10 for q in queries]
+    assert np.mean(overlap) >= 0.99
+    np.testing.assert_allclose(half.similarities(queries[0]), rows @ queries[0], atol=2e-3)
+
+
+def test_filtered_search_scores_only_allowed_live_rows() -> None:
+    rows = unit_rows(200, seed=3)
+    ids = encode_ids([f"c{i}" if i % 10 else "" for i in range(200)])  # every 10th row deleted
+    store = VectorStore(rows, ids)
+    q = rows[5]
+    assert store.search(q, 1)[0][0] == 5
+    allowed = np.array([0, 10, 20, 7, 7, 250, -1])  # deleted, duplicate and out-of-range rows too
+    assert [r for r, _ in store.search(q, 5, allowed=allowed)] == [7]
+    big = np.arange(1, 200)  # more than half the rows: the full-scan path
+    hits = store.search(q, 200, allowed=big)
+    assert {r for r, _ in hits} == {r for r in range(1, 200) if r % 10}
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+
+def test_write_aligned_takes_new_vectors_first_and_old_rows_otherwise(tmp_path: Path) -> None:
+    old_rows = unit_rows(3, seed=4)
+    old = VectorStore(old_rows, encode_ids(["a", "b", "c"]))
+    new = unit_rows(2, seed=5)
+    store = write_aligned(tmp_path, ["c", "", "b2", "a"], ["b2", "a"], new, old, dim=32, dtype="float16")
+    assert [store.chunk_id(i) for i in range(4)] == ["c", "", "b2", "a"]
+    np.testing.assert_allclose(store.vectors[0], old_rows[2], atol=1e-3)
+    np.testing.assert_allclose(store.vectors[2], new[0], atol=1e-3)
+    np.testing.assert_allclose(store.vectors[3], new[1], atol=1e-3)  # the new vector of "a" wins
+    assert not store.vectors[1].any()
+
+
+def test_cli_float16_index_search_and_rebuild(tmp_path: Path, corpus: Path) -> None:
+    runner = CliRunner()
+    idx = str(tmp_path / "idx")
+    built = runner.invoke(app, ["index", str(corpus), "--index-dir", idx, "--vectors", "float16",
+                                "--max-words", "40", "--device", "cpu", "--precision", "fp32"])
+    assert built.exit_code in (0, 3), built.stderr
+    manifest = read_manifest(idx)
+    assert manifest.settings["vectors"] == "float16"
+    vectors = np.load(snapshot_path(idx, manifest.snapshot) / "vectors.npy", mmap_mode="r")
+    assert vectors.dtype == np.float16
+    found = runner.invoke(app, ["search", "wheat harvest drought", "--index-dir", idx, "--json"])
+    assert found.exit_code == 0 and json.loads(found.stdout.splitlines()[0])["rank"] == 1
+    again = runner.invoke(app, ["index", str(corpus), "--index-dir", idx, "--vectors", "float32"])
+    assert again.exit_code == 1 and "float16 vectors" in again.stderr and "rebuild" in again.stderr
+    rebuilt = runner.invoke(app, ["rebuild", "--index-dir", idx, "--vectors", "float32"])
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    after = read_manifest(idx)
+    assert after.settings["vectors"] == "float32" and after.settings["chunking"] == manifest.settings["chunking"]
+    assert runner.invoke(app, ["check", "--index-dir", idx]).exit_code == 0
+    assert "float32 vectors" in runner.invoke(app, ["stats", "--index-dir", idx]).stdout
+
+
+@pytest.mark.model
+def test_bf16_autocast_gives_the_fp32_vectors() -> None:
+    texts = ["Talks between Moscow and Kyiv resumed in Istanbul.", "The central bank raised rates."]
+    fp32 = embed.SentenceTransformerEncoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH).encode(texts)
+    bf16 = embed.SentenceTransformerEncoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH,
+                                            precision="bf16").encode(texts)
+    assert bf16.dtype == np.float32
+    assert float(np.min(np.sum(fp32 * bf16, axis=1))) > 0.995
+
+
+@pytest.mark.model
+def test_gpu_fp16_encoding_matches_cpu() -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no GPU here")
+    texts = ["Talks between Moscow and Kyiv resumed in Istanbul.", "The central bank raised rates."]
+    cpu = embed.load_encoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH, device="cpu").encode(texts)
+    gpu = embed.load_encoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH, device="auto",
+                             precision="auto").encode(texts)
+    assert float(np.min(np.sum(cpu * gpu, axis=1))) > 0.995
