@@ -13,6 +13,7 @@ from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .errors import NewsdigError
 from .keyword_index import chunk_ids_by_docnum, open_index
 from .layout import SNAPSHOTS, read_manifest, snapshot_path
+from .ann import row_keys, stored_keys
 from .vector_store import VectorStore
 
 NORM_TOLERANCE = 1e-3
@@ -65,6 +66,10 @@ def check_index(index_dir: str | os.PathLike[str]) -> CheckReport:
         if bad:
             report.problems.append(f"{bad} vectors are not unit length")
             break
+    ann_keys = stored_keys(snap)
+    if ann_keys is not None and not np.array_equal(np.sort(row_keys(store.ids)[store.live]), ann_keys):
+        report.problems.append(f"the ANN index holds {len(ann_keys)} passages that do not match the "
+                               f"{len(store)} stored vectors")
     _check_articles(report, doc_ids, articles_ix)
     leftovers = [p.name for p in (Path(index_dir) / SNAPSHOTS).iterdir() if p.name != manifest.snapshot]
     if leftovers:

@@ -14,7 +14,7 @@ import numpy as np
 from whoosh.query import Prefix, Term
 from whoosh.writing import IndexWriter
 
-from . import embed
+from . import ann, embed
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
@@ -298,6 +298,7 @@ class IndexUpdate:
                               dim=dim, dtype=self.settings.vectors)
         if self._spool:
             self._spool.discard()
+        ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir))
         self.chrome.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()
         n_articles = self.article_ix.doc_count()

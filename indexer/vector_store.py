@@ -77,6 +77,8 @@ class VectorStore:
         self.vectors = vectors
         self.ids = ids
         self.live = ids != b""
+        self.directory: Path | None = None  # where it was loaded from (its ANN index lives there)
+        self._ann: object | None = None
 
     @classmethod
     def empty(cls, dim: int) -> VectorStore:
@@ -93,7 +95,18 @@ class VectorStore:
         except (OSError, ValueError) as exc:
             raise IndexFormatError(f"cannot read the vector store in {directory}: {exc}",
                                    hint="re-index into a new --index-dir") from exc
-        return cls(vectors, ids)
+        store = cls(vectors, ids)
+        store.directory = directory
+        return store
+
+    @property
+    def ann(self):  # noqa: ANN201 - an AnnIndex, imported lazily
+        """The snapshot's ANN index, opened on first use; None when the store has none."""
+        if self._ann is None and self.directory is not None:
+            from .ann import AnnIndex
+
+            self._ann = AnnIndex(self.directory) if AnnIndex.exists(self.directory) else False
+        return self._ann or None
 
     def save(self, directory: str | os.PathLike[str], *, dtype: str = "float32") -> None:
         """Write both files atomically, the vectors as ``dtype`` (float32 or float16)."""
@@ -152,6 +165,10 @@ class VectorStore:
         else:
             rows = None
         if rows is not None and len(rows) < len(self.ids) // 2:
+            return _top(rows, self.similarities(query, rows), k)
+        if rows is None and self.ann is not None:  # big index: ANN candidates, exact scores
+            rows = np.unique(self.ann.rows(query, k))
+            rows = rows[self.live[rows]]
             return _top(rows, self.similarities(query, rows), k)
         scores = self.similarities(query)
         usable = self.live
