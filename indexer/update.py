@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +40,9 @@ class UpdateCounts:
     removed: int = 0
     chunks: int = 0
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (article id, duplicate of)
+
+
+FLUSH_PASSAGES = 256  # passages per encoder call: sorted by length inside it, so little padding
 
 
 def _now() -> str:
@@ -78,6 +82,8 @@ class IndexUpdate:
         self.lock = WriteLock(self.index_dir, lock_timeout)
         self.counts = UpdateCounts()
         self._pending: list[tuple[Chunk, str]] = []  # (chunk, text to embed)
+        self._pool: ThreadPoolExecutor | None = None  # the encoder thread
+        self._job: tuple[list[str], Future] | None = None  # the batch being embedded
         self._new_ids: list[str] = []
         self._spool: NewVectors | None = None  # vectors embedded by this update, on disk
         self._run_ids: set[str] = set()
@@ -145,7 +151,7 @@ class IndexUpdate:
             self.lock.release()
 
     def _abort(self) -> None:
-        closers = [self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close]
+        closers = [self._stop_pool, self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close]
         if self._spool is not None:
             closers.append(self._spool.discard)
         for closer in closers:
@@ -244,7 +250,7 @@ class IndexUpdate:
             published=article.published, author=article.author, source=article.source,
             chunks=len(chunks), raw=zlib.compress(json.dumps(raw or {}).encode("utf-8")))
         self.counts.chunks += len(chunks)
-        if len(self._pending) >= self.settings.embed_batch:
+        if len(self._pending) >= FLUSH_PASSAGES:
             self.flush()
 
     # -- embedding and commit ---------------------------------------------------------------
@@ -264,21 +270,49 @@ class IndexUpdate:
         return self._encoder
 
     def flush(self, *, final: bool = False) -> None:
-        """Embed the passages written since the last flush.
+        """Hand the passages written since the last flush to the encoder thread.
 
-        An update whose passages all fit in one final batch (a few new articles) uses the fast
-        numpy encoder, which starts in a fraction of a second instead of the seconds torch takes
-        to import; its vectors are the same (cosine > 0.99999). Bigger updates use torch.
+        Embedding runs in one background thread (torch releases the GIL), so cleaning, chunking
+        and Whoosh writing of the next batch overlap with it; at most one batch is in flight, so
+        memory stays bounded. ``final`` waits for everything. An update whose passages all fit in
+        one small batch (a few new articles) uses the numpy encoder, which starts in a fraction
+        of a second instead of the seconds torch takes to import; its vectors are the same
+        (cosine > 0.99999).
         """
-        if not self._pending:
-            return
-        encoder = self._load_encoder(fast=final and self._encoder is None)
-        vectors = encoder.encode([text for _, text in self._pending], batch_size=self.settings.embed_batch)
-        self._new_ids.extend(chunk.chunk_id for chunk, _ in self._pending)
+        if self._pending:
+            fast = final and self._encoder is None and self._job is None \
+                and len(self._pending) <= self.settings.embed_batch
+            encoder = self._load_encoder(fast=fast)
+            texts = [text for _, text in self._pending]
+            ids = [chunk.chunk_id for chunk, _ in self._pending]
+            self._pending = []
+            self._wait()
+            if final:
+                self._store(ids, encoder.encode(texts, batch_size=self.settings.embed_batch))
+            else:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdig-embed")
+                self._job = (ids, self._pool.submit(encoder.encode, texts, batch_size=self.settings.embed_batch))
+        if final:
+            self._wait()
+
+    def _wait(self) -> None:
+        """Collect the batch in flight (re-raising its error, if any)."""
+        if self._job is not None:
+            ids, future = self._job
+            self._job = None
+            self._store(ids, future.result())
+
+    def _store(self, ids: list[str], vectors: np.ndarray) -> None:
+        self._new_ids.extend(ids)
         if self._spool is None:
-            self._spool = NewVectors(self.dir / NEW_VECTORS, encoder.dim)
+            self._spool = NewVectors(self.dir / NEW_VECTORS, int(vectors.shape[1]) if vectors.ndim == 2 else 0)
         self._spool.append(vectors)
-        self._pending.clear()
+
+    def _stop_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     @property
     def changed(self) -> bool:
@@ -289,6 +323,7 @@ class IndexUpdate:
     def commit(self) -> Manifest:
         """Write everything and switch the manifest to the new snapshot (the atomic step)."""
         self.flush(final=True)
+        self._stop_pool()
         self.articles.close()
         self.chunk_writer.commit()
         self.article_writer.commit()

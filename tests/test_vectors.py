@@ -141,3 +141,56 @@ def test_gpu_fp16_encoding_matches_cpu() -> None:
     gpu = embed.load_encoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH, device="auto",
                              precision="auto").encode(texts)
     assert float(np.min(np.sum(cpu * gpu, axis=1))) > 0.995
+
+
+def test_embedding_in_the_background_thread_keeps_rows_aligned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import HashEncoder
+    from indexer import update
+    from indexer.build import index_paths
+    from indexer.check import check_index
+
+    monkeypatch.setattr(update, "FLUSH_PASSAGES", 3)  # many batches, each embedded in the thread
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": f"a{i}", "title": f"Story {i}", "text": f"unique{i} words here {i}"})
+                              for i in range(20)) + "\n", encoding="utf-8")
+    idx = tmp_path / "idx"
+    index_paths(idx, [str(feed)])
+    assert check_index(idx).ok
+    store = VectorStore.load(snapshot_path(idx, read_manifest(idx).snapshot))
+    encoder = HashEncoder()
+    for row in range(len(store.ids)):  # each row holds the vector of its own passage
+        n = store.chunk_id(row).split("#")[0][1:]
+        expected = encoder.encode([f"Story {n}\nunique{n} words here {n}"])[0]
+        assert float(np.dot(store.vectors[row], expected)) > 0.999
+
+
+def test_an_encoder_failure_in_the_thread_leaves_the_index_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import HashEncoder
+    from indexer import update
+    from indexer.build import index_paths
+    from indexer.check import check_index
+
+    class Failing(HashEncoder):
+        calls = 0
+
+        def encode(self, texts, *, batch_size=32):  # type: ignore[no-untyped-def]
+            Failing.calls += 1
+            if Failing.calls == 2:
+                raise RuntimeError("out of memory")
+            return super().encode(texts, batch_size=batch_size)
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": f"a{i}", "text": f"words {i}"}) for i in range(10)) + "\n",
+                    encoding="utf-8")
+    idx = tmp_path / "idx"
+    index_paths(idx, [str(feed)])
+    before = read_manifest(idx)
+    monkeypatch.setattr(update, "FLUSH_PASSAGES", 2)
+    monkeypatch.setattr(embed, "load_encoder", lambda name, path, **kwargs: Failing())
+    more = tmp_path / "more.jsonl"
+    more.write_text("\n".join(json.dumps({"id": f"b{i}", "text": f"other {i}"}) for i in range(10)) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(RuntimeError, match="out of memory"):
+        index_paths(idx, [str(more)])
+    assert read_manifest(idx) == before and check_index(idx).ok
+    assert [p.name for p in (idx / "snapshots").iterdir()] == [before.snapshot]
