@@ -21,7 +21,7 @@ from indexer.sentences import sentence_spans
 from . import fusion
 from .explain import explain_hit
 from .facets import count_facets
-from .keyword import keyword_candidates
+from .keyword import is_question, keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
 from .results import Candidates, Hit, Results
@@ -32,8 +32,8 @@ MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("convex", "rrf")
 SORTS = ("relevance", "date", "-date")
 MIN_DEPTH = 100
-SEMANTIC_SNIPPETS = 1  # hits (from the top) whose snippet sentence is always chosen by meaning too
-SENTENCE_BUDGET = 24   # at most this many sentences are encoded per query for snippets
+SEMANTIC_SNIPPETS = 1  # for a question: hits (from the top) whose snippet sentence is chosen by meaning too
+SENTENCE_BUDGET = 16   # at most this many sentences are encoded per query for snippets
 Ranked = list[tuple[str, tuple[float, int]]]  # (article id, (score, docnum of its best passage))
 
 
@@ -104,7 +104,7 @@ class Searcher:
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         searcher, store = self.reader.searcher, self.reader.store
-        found = Candidates(mode, {}, {}, None, parsed.terms)
+        found = Candidates(mode, {}, {}, None, parsed.terms, parsed.text)
         allowed = None
         if parsed.constraint is not None:
             allowed = np.fromiter(searcher.docs_for_query(parsed.constraint), dtype=np.int64)
@@ -165,16 +165,19 @@ class Searcher:
     def _sentence_scores(self, bodies: list[str], found: Candidates) -> list[list[float] | None]:
         """Similarity of each sentence of some passages to the query, in one encoder call.
 
-        It costs an encoder call per sentence (~30 ms on a laptop CPU): done for the top hit and
-        for passages that hold no query term (matched by meaning only, they have no terms to go
-        by), within a budget of sentences taken in rank order.
+        Encoding sentences costs about as much as encoding the passage again (tens of ms on a
+        laptop CPU), so it is done only where terms cannot pick the sentence: passages that hold
+        no query term (matched by meaning only), and for a question the top hit (its answer is
+        rarely the sentence with the most query words), within a budget of sentences taken in
+        rank order.
         """
         if found.qvec is None:
             return [None] * len(bodies)
         spans, budget = [], SENTENCE_BUDGET
+        top = SEMANTIC_SNIPPETS if is_question(found.text) else 0
         for i, body in enumerate(bodies):
             sp = sentence_spans(body)
-            wanted = (i < SEMANTIC_SNIPPETS or not match_spans(body, found.terms)) and len(sp) <= budget
+            wanted = (i < top or not match_spans(body, found.terms)) and len(sp) <= budget
             spans.append(sp if wanted else [])
             budget -= len(sp) if wanted else 0
         flat = [b[s:e] for b, sp in zip(bodies, spans) for s, e in sp]

@@ -16,6 +16,7 @@ class Candidates:
     semantic: dict[int, float]
     qvec: np.ndarray | None
     terms: frozenset[str]
+    text: str = ""  # the query as typed
 
 
 @dataclass(frozen=True)

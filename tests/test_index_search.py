@@ -104,3 +104,21 @@ def test_reindex_is_incremental_and_replaces_changed_articles(built: Path, corpu
         hits = s.search("half", mode="keyword").hits
         assert [h.article_id for h in hits] == ["w1"]
         assert "w1" not in [h.article_id for h in s.search("third", mode="keyword").hits]
+
+
+def test_sentences_are_embedded_for_snippets_only_where_terms_cannot_choose(built: Path, fake_encoder) -> None:
+    calls: list[int] = []
+    original = fake_encoder.encode
+
+    def counting(texts, *, batch_size=32):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return original(texts, batch_size=batch_size)
+
+    fake_encoder.encode = counting
+    with Searcher(built) as searcher:
+        hits = searcher.search("central bank interest rate", mode="hybrid", limit=1).hits
+        assert hits and "[[" in hits[0].snippet
+        assert calls == [1]  # the query only: its terms pick the snippet sentence
+        calls.clear()
+        searcher.search("why did the central bank raise interest rates?", mode="hybrid", limit=1)
+        assert calls[0] == 1 and len(calls) == 2 and calls[1] > 1  # a question: the top hit's sentences too
