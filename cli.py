@@ -17,9 +17,9 @@ from typer.core import TyperGroup
 
 import cli_output as out
 import cli_search
-from cli_common import (DEFAULT_WEIGHT, EXIT_ERROR, EXIT_PARTIAL, Device, DeviceOption, FormatOption, Fusion, IndexDir,
-                        JsonFlag, Mode, Precision, PrecisionOption, VectorsOption, VectorType, fail, output_format,
-                        progress_bar, run)
+import cli_tools
+from cli_common import (EXIT_ERROR, EXIT_PARTIAL, Device, DeviceOption, IndexDir, JsonFlag, Precision, PrecisionOption,
+                        VectorsOption, VectorType, fail, progress_bar, run)
 from cli_common import index_dir as resolve_index_dir
 
 try:  # typer >= 0.2x carries its own copy of click
@@ -263,45 +263,8 @@ def clean(
         raise typer.Exit(EXIT_ERROR)
 
 
-@app.command("eval")
-def eval_(
-    collection: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.", show_default=False)],
-    mode: Annotated[Optional[list[Mode]], typer.Option(help="Mode(s) to evaluate (repeatable; default: all three).")] = None,
-    fusion: Annotated[Fusion, typer.Option(help="Fusion method of hybrid mode.")] = Fusion.convex,
-    weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = DEFAULT_WEIGHT,
-    index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Index to build or reuse for the corpus (default: a temporary one, deleted afterwards). NEWSDIG_INDEX is not read here, so an evaluation never writes into your archive's index.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
-    fmt: FormatOption = None,
-) -> None:
-    """Measure retrieval quality on a judged collection: nDCG@10, MRR@10 and Recall@100 per mode.
-
-    Indexes the corpus (or reuses --index-dir), runs every judged query, and scores the ranked
-    articles as trec_eval does (linear gain; every query in qrels counts, no result scores 0).
-    """
-    import tempfile
-
-    from indexer.build import index_paths
-    from search.evaluate import evaluate, load_collection
-    from search.ranker import Searcher
-
-    data = run(load_collection, collection)
-    modes = [m.value for m in mode] if mode else ["keyword", "semantic", "hybrid"]
-    with tempfile.TemporaryDirectory(prefix="newsdig-eval-") as tmp:
-        directory = index_dir if index_dir is not None else Path(tmp) / "index"
-        with progress_bar() as progress:
-            report = run(index_paths, directory, [str(data.corpus)], progress=progress)
-        for skip in report.skipped:
-            typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
-        with run(Searcher, directory) as searcher:
-            results = run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight)
-    form = output_format(fmt, as_json)
-    if form == "text":
-        lines = out.eval_lines(data.root.name, len(data.qrels), results, as_json=False)
-    else:
-        rows = [{"collection": data.root.name, "mode": m, "queries": len(data.qrels),
-                 **{k: round(v, 4) for k, v in metrics.items()}} for m, metrics in results.items()]
-        lines = out.table(rows, ["collection", "mode", "queries", "ndcg@10", "mrr@10", "recall@100"], form)
-    typer.echo("\n".join(lines))
+app.command("eval")(cli_tools.eval_)
+app.command()(cli_tools.distill)
 
 
 if __name__ == "__main__":  # pragma: no cover
