@@ -44,6 +44,8 @@ def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *
     """
     if query is wq.NullQuery:
         return {}
+    if only is not None and constraint is None and newest_first is None:
+        return scores_of(searcher, query, only)
     allowed = only
     if constraint is not None:
         matching = set(searcher.docs_for_query(constraint))
@@ -51,3 +53,37 @@ def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *
     options = {} if newest_first is None else {"sortedby": "published", "reverse": newest_first}
     results = searcher.search(query, limit=limit, filter=allowed, terms=False, **options)
     return {hit.docnum: float(hit.score) if hit.score is not None else 0.0 for hit in results}
+
+
+def scores_of(searcher: Searcher, query: wq.Query, docnums: set[int]) -> dict[int, float]:
+    """``{document number: BM25F score}`` of the given documents that match ``query``.
+
+    The query's matcher skips straight to each document, so scoring the semantic side's
+    candidates costs a few posting-list seeks, not a pass over every match of the query.
+    """
+    wanted = sorted(docnums)
+    if not wanted:
+        return {}
+    weighting = searcher.weighting
+    context = searcher.context()
+    scores: dict[int, float] = {}
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        local = [d - offset for d in wanted if offset <= d < end]
+        if not local:
+            continue
+        matcher = query.matcher(sub, context)
+        reader = sub.reader()
+        for doc in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < doc:
+                matcher.skip_to(doc)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == doc and not reader.is_deleted(doc):
+                score = matcher.score()
+                if weighting.use_final:
+                    score = weighting.final(sub, doc, score)
+                scores[doc + offset] = float(score)
+    return scores
