@@ -33,7 +33,7 @@ FUSIONS = ("convex", "rrf")
 SORTS = ("relevance", "date", "-date")
 MIN_DEPTH = 100
 SEMANTIC_SNIPPETS = 1  # for a question: hits (from the top) whose snippet sentence is chosen by meaning too
-SENTENCE_BUDGET = 16   # at most this many sentences are encoded per query for snippets
+SENTENCE_BUDGET = 8    # at most this many sentences are encoded per query for snippets (~25 ms each)
 Ranked = list[tuple[str, tuple[float, int]]]  # (article id, (score, docnum of its best passage))
 
 
