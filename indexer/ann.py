@@ -22,10 +22,12 @@ from .errors import IndexFormatError
 ANN_FILE = "vectors.usearch"
 KEYS_FILE = "ann_keys.npy"
 ORDER_FILE = "ann_order.npy"
-MIN_ROWS = 200_000        # live passages from which an ANN index is kept
+MIN_ROWS = 50_000         # live passages from which an ANN index is kept (exact search
+                          # of 100k rows takes ~30 ms on 2 cores; the ANN ~3 ms)
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 256    # candidates explored per query (recall against speed)
+EXPANSION_SEARCH = 512    # candidates explored per query: recall@10 0.984 at 1M rows
+                          # (0.966 at 256), 3.6 ms p50 (bench/ann.py)
 OVERFETCH = 2             # ANN candidates per wanted result, rescored exactly
 _FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
 

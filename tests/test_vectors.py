@@ -194,3 +194,15 @@ def test_an_encoder_failure_in_the_thread_leaves_the_index_unchanged(tmp_path: P
         index_paths(idx, [str(more)])
     assert read_manifest(idx) == before and check_index(idx).ok
     assert [p.name for p in (idx / "snapshots").iterdir()] == [before.snapshot]
+
+
+def test_float16_search_skips_deleted_rows(tmp_path: Path) -> None:
+    rows = unit_rows(300, seed=7)
+    ids = encode_ids([f"c{i}" if i % 3 else "" for i in range(300)])  # a third deleted
+    VectorStore(rows, ids).save(tmp_path, dtype="float16")
+    store = VectorStore.load(tmp_path)
+    for q in unit_rows(20, seed=8):
+        hits = store.search(q, 50)
+        assert len(hits) == 50 and all(r % 3 for r, _ in hits)
+        exact = [r for r in np.argsort(-(rows @ q), kind="stable") if r % 3][:10]
+        assert len({r for r, _ in hits[:10]} & set(exact)) >= 9
