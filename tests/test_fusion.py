@@ -50,7 +50,13 @@ def test_lucene_idf() -> None:
 
 
 def test_cli_default_weight_is_the_library_default() -> None:
-    import cli
+    import inspect
+
+    import cli_common
+    import cli_search
+    import cli_tools
     from search.fusion import DEFAULT_WEIGHT
 
-    assert cli.DEFAULT_WEIGHT == DEFAULT_WEIGHT
+    assert cli_common.DEFAULT_WEIGHT == DEFAULT_WEIGHT
+    for command in (cli_search.search, cli_tools.eval_):
+        assert inspect.signature(command).parameters["weight"].default == DEFAULT_WEIGHT
