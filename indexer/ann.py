@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write, fsync_dir
+from .atomic import atomic_file, atomic_write
 from .errors import IndexFormatError
 
 ANN_FILE = "vectors.usearch"
@@ -87,12 +87,7 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
     for start in range(0, len(fresh), 65_536):
         rows = fresh[start:start + 65_536]
         index.add(keys[rows], np.asarray(vectors[rows], dtype=np.float32))
-    tmp = directory / f".{ANN_FILE}.tmp"
-    index.save(str(tmp))
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(directory)
+    atomic_file(path, lambda tmp: index.save(tmp))
     order = live[np.argsort(keys[live], kind="stable")]
     atomic_write(directory / KEYS_FILE, lambda f: np.save(f, keys[order], allow_pickle=False))
     atomic_write(directory / ORDER_FILE, lambda f: np.save(f, order, allow_pickle=False))

@@ -21,40 +21,15 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
-    """Write a file through ``write(fileobj)`` into a temporary sibling, fsync, then rename over ``path``.
-
-    Readers see the old file or the new one, never a partial one; on error the old one stays.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    fsync_dir(target.parent)
-
-
-def atomic_memmap(path: str | os.PathLike[str], dtype: str, shape: tuple[int, ...],
-                  fill: Callable[[np.ndarray], None]) -> None:
-    """Write an ``.npy`` file of ``shape``/``dtype`` through a writable memory map handed to
-    ``fill`` (so a big array never has to sit in memory), fsync, then rename over ``path``."""
+def atomic_file(path: str | os.PathLike[str], produce: Callable[[str], None]) -> None:
+    """Have ``produce(tmp_path)`` write a temporary sibling of ``path``, fsync it, then rename it
+    over ``path``: readers see the old file or the new one, never a partial one; on error the
+    old one stays and the temporary file is removed."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
-        fill(array)
-        array.flush()
-        del array
+        produce(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -65,6 +40,30 @@ def atomic_memmap(path: str | os.PathLike[str], dtype: str, shape: tuple[int, ..
             pass
         raise
     fsync_dir(target.parent)
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
+    """:func:`atomic_file` through ``write(fileobj)``."""
+
+    def produce(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
+            write(handle)
+
+    atomic_file(path, produce)
+
+
+def atomic_memmap(path: str | os.PathLike[str], dtype: str, shape: tuple[int, ...],
+                  fill: Callable[[np.ndarray], None]) -> None:
+    """:func:`atomic_file` for an ``.npy`` file of ``shape``/``dtype``, written through a
+    writable memory map handed to ``fill`` (so a big array never has to sit in memory)."""
+
+    def produce(tmp: str) -> None:
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        fill(array)
+        array.flush()
+        del array
+
+    atomic_file(path, produce)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
