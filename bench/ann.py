@@ -57,6 +57,8 @@ ANN measurement (2 shared cores; one library or configuration per run):
     python bench/ann.py $W --libs usearch --usearch-dtypes f16 --connectivity 16,32 --json 1m-usearch.json
     python bench/ann.py $W --libs usearch --usearch-dtypes f16 --connectivity 16 --expansion-add 200 --json 1m-ea200.json
     python bench/ann.py $W --libs hnswlib --hnsw-m 16 --json 1m-hnsw.json
+    python bench/ann.py $W --k 200 --filter-frac 0 --libs usearch --usearch-dtypes f16 --connectivity 16 \
+        --expansion-add 200 --expansion 512,1024,1536 --json 1m-ea200-k200.json   # reuses the ea200 index
     python bench/ann.py --table *.json
 """
 
