@@ -61,11 +61,11 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
     whether an ANN index exists afterwards. ``previous_keys`` are the keys the cloned ANN file
     holds (None: there is none). Below ``min_rows`` live rows the files are removed."""
     directory = Path(directory)
+    if int(np.count_nonzero(ids != b"")) < (MIN_ROWS if min_rows is None else min_rows):
+        remove_ann(directory)  # small index: no ANN, and no need to hash every passage id
+        return False
     keys = row_keys(ids)
     live = np.flatnonzero(keys)
-    if len(live) < (MIN_ROWS if min_rows is None else min_rows):
-        remove_ann(directory)
-        return False
     if len(np.unique(keys[live])) != len(live):  # a hash collision: stay exact rather than wrong
         remove_ann(directory)
         return False
