@@ -43,7 +43,7 @@ def chunk_schema() -> Schema:
         chunk_id=ID(stored=True, unique=True, sortable=True),  # a column: docnum -> id, for vectors
         article_id=ID(stored=True),
         position=NUMERIC(stored=True),
-        text=TEXT(analyzer=analyzer, phrase=True, chars=True, spelling=True),  # + unstemmed words for "did you mean"
+        text=TEXT(analyzer=analyzer, phrase=True, spelling=True),  # + unstemmed words for "did you mean"
         title=TEXT(analyzer=analyzer, stored=True),
         body=STORED(),
         published=DATETIME(sortable=True),  # for date filters and sorting (naive UTC)

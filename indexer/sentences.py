@@ -16,12 +16,13 @@ ave blvd rd e.g i.e a.m p.m u.s u.k u.n e.u u.s.a
 # or a paragraph break, or CJK full stops (which need no space after them).
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|[。！？]+["'”’」』)\]]*|\n\s*\n""")
 _WORD_BEFORE = re.compile(r"(\S+)$")
+_LOOKBACK = 64  # characters searched back for the word before a full stop (abbreviations are short)
 _NEXT_START = re.compile(r"\s*(\S)")
 
 
 def _is_abbreviation(text: str, end: int) -> bool:
     """True when the full stop ending at ``end`` belongs to an abbreviation or an initial."""
-    match = _WORD_BEFORE.search(text, 0, end)
+    match = _WORD_BEFORE.search(text, max(0, end - _LOOKBACK), end)  # from 0 it was O(n²) per text
     if not match:
         return False
     word = match.group(1).rstrip(".").lower().lstrip("(\"'“‘")

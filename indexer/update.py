@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,14 +18,34 @@ from . import ann, embed
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
-from .errors import IndexFormatError, IndexNotFoundError, ModelMismatchError, RebuildRequiredError
-from .keyword_index import WRITER_LIMIT_MB, chunk_ids_by_docnum, create_indexes, open_writable, to_datetime
-from .layout import SNAPSHOTS, Manifest, ModelInfo, index_exists, read_manifest, snapshot_path, write_manifest
+from .embed_queue import EmbedQueue
+from .errors import (
+    IndexFormatError,
+    IndexNotFoundError,
+    ModelMismatchError,
+    RebuildRequiredError,
+)
+from .keyword_index import (
+    WRITER_LIMIT_MB,
+    chunk_ids_by_docnum,
+    create_indexes,
+    open_writable,
+    to_datetime,
+)
+from .layout import (
+    SNAPSHOTS,
+    Manifest,
+    ModelInfo,
+    index_exists,
+    read_manifest,
+    snapshot_path,
+    write_manifest,
+)
 from .lock import DEFAULT_TIMEOUT, WriteLock
-from .records import Article, Chunk
+from .records import Article
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
-from .vector_store import NEW_VECTORS, NewVectors, VectorStore, write_aligned
+from .vector_store import NEW_VECTORS, VectorStore, write_aligned
 from .version import __version__
 
 
@@ -40,9 +59,6 @@ class UpdateCounts:
     removed: int = 0
     chunks: int = 0
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (article id, duplicate of)
-
-
-FLUSH_PASSAGES = 256  # passages per encoder call: sorted by length inside it, so little padding
 
 
 def _now() -> str:
@@ -81,14 +97,8 @@ class IndexUpdate:
         self.requested_settings = settings
         self.lock = WriteLock(self.index_dir, lock_timeout)
         self.counts = UpdateCounts()
-        self._pending: list[tuple[Chunk, str]] = []  # (chunk, text to embed)
-        self._pool: ThreadPoolExecutor | None = None  # the encoder thread
-        self._job: tuple[list[str], Future] | None = None  # the batch being embedded
-        self._new_ids: list[str] = []
-        self._spool: NewVectors | None = None  # vectors embedded by this update, on disk
         self._run_ids: set[str] = set()
         self._run_hashes: dict[str, str] = {}
-        self._encoder: embed.Encoder | None = None
         self._committed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -142,6 +152,7 @@ class IndexUpdate:
         self.chrome = SiteChrome() if self.fresh else SiteChrome.load(self.dir)
         self.chunk_writer: IndexWriter = self.chunk_ix.writer(limitmb=WRITER_LIMIT_MB)
         self.article_writer: IndexWriter = self.article_ix.writer()
+        self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
@@ -151,9 +162,7 @@ class IndexUpdate:
             self.lock.release()
 
     def _abort(self) -> None:
-        closers = [self._stop_pool, self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close]
-        if self._spool is not None:
-            closers.append(self._spool.discard)
+        closers = [self.queue.discard, self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close]
         for closer in closers:
             try:
                 closer()
@@ -243,76 +252,27 @@ class IndexUpdate:
                 source=article.source or None, author=article.author or None, url=article.url or None,
                 start=chunk.start, end=chunk.end)
             prefix = f"{article.title}\n" if self.settings.embed_title and article.title else ""
-            self._pending.append((chunk, prefix + chunk.text))
+            self.queue.add(chunk.chunk_id, prefix + chunk.text)
         self.article_writer.add_document(
             article_id=article.article_id, content_hash=article.content_hash,
             url=article.url or None, path=article.path or None, title=article.title, body=article.body,
             published=article.published, author=article.author, source=article.source,
             chunks=len(chunks), raw=zlib.compress(json.dumps(raw or {}).encode("utf-8")))
         self.counts.chunks += len(chunks)
-        if len(self._pending) >= FLUSH_PASSAGES:
-            self.flush()
 
     # -- embedding and commit ---------------------------------------------------------------
-    @property
-    def encoder(self) -> embed.Encoder:
-        """The index's encoder, loaded on first use (an update that embeds nothing never loads it)."""
-        return self._load_encoder(fast=False)
+    def _load_encoder(self, fast: bool) -> embed.Encoder:
+        encoder = embed.load_encoder(self.model_name, self.model_path, fast=fast,
+                                     device=self.device, precision=self.precision)
+        if self.previous is not None and not self.fresh and encoder.dim != self.previous.model.dim:
+            raise IndexFormatError(
+                f"the model at {self.model_path} gives {encoder.dim}-d vectors; "
+                f"the index holds {self.previous.model.dim}-d vectors")
+        return encoder
 
-    def _load_encoder(self, *, fast: bool) -> embed.Encoder:
-        if self._encoder is None:
-            self._encoder = embed.load_encoder(self.model_name, self.model_path, fast=fast,
-                                               device=self.device, precision=self.precision)
-            if self.previous is not None and not self.fresh and self._encoder.dim != self.previous.model.dim:
-                raise IndexFormatError(
-                    f"the model at {self.model_path} gives {self._encoder.dim}-d vectors; "
-                    f"the index holds {self.previous.model.dim}-d vectors")
-        return self._encoder
-
-    def flush(self, *, final: bool = False) -> None:
-        """Hand the passages written since the last flush to the encoder thread.
-
-        Embedding runs in one background thread (torch releases the GIL), so cleaning, chunking
-        and Whoosh writing of the next batch overlap with it; at most one batch is in flight, so
-        memory stays bounded. ``final`` waits for everything. An update whose passages all fit in
-        one small batch (a few new articles) uses the numpy encoder, which starts in a fraction
-        of a second instead of the seconds torch takes to import; its vectors are the same
-        (cosine > 0.99999).
-        """
-        if self._pending:
-            fast = final and self._encoder is None and self._job is None \
-                and len(self._pending) <= self.settings.embed_batch
-            encoder = self._load_encoder(fast=fast)
-            texts = [text for _, text in self._pending]
-            ids = [chunk.chunk_id for chunk, _ in self._pending]
-            self._pending = []
-            self._wait()
-            if final:
-                self._store(ids, encoder.encode(texts, batch_size=self.settings.embed_batch))
-            else:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdig-embed")
-                self._job = (ids, self._pool.submit(encoder.encode, texts, batch_size=self.settings.embed_batch))
-        if final:
-            self._wait()
-
-    def _wait(self) -> None:
-        """Collect the batch in flight (re-raising its error, if any)."""
-        if self._job is not None:
-            ids, future = self._job
-            self._job = None
-            self._store(ids, future.result())
-
-    def _store(self, ids: list[str], vectors: np.ndarray) -> None:
-        self._new_ids.extend(ids)
-        if self._spool is None:
-            self._spool = NewVectors(self.dir / NEW_VECTORS, int(vectors.shape[1]) if vectors.ndim == 2 else 0)
-        self._spool.append(vectors)
-
-    def _stop_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def flush(self) -> None:
+        """Hand the passages written so far to the encoder thread (see :class:`EmbedQueue`)."""
+        self.queue.flush()
 
     @property
     def changed(self) -> bool:
@@ -322,17 +282,18 @@ class IndexUpdate:
 
     def commit(self) -> Manifest:
         """Write everything and switch the manifest to the new snapshot (the atomic step)."""
-        self.flush(final=True)
-        self._stop_pool()
+        self.queue.flush(final=True)
         self.articles.close()
-        self.chunk_writer.commit()
+        self.chunk_writer.commit()  # while the encoder thread embeds the last batch
         self.article_writer.commit()
-        dim = self._encoder.dim if self._encoder else (self.previous.model.dim if self.previous and not self.fresh else 0)
-        vectors = self._spool.read() if self._spool else np.zeros((0, dim), np.float32)
-        store = write_aligned(self.dir, chunk_ids_by_docnum(self.chunk_ix), self._new_ids, vectors, self.store,
+        vectors = self.queue.finish()
+        encoder = self.queue.encoder
+        dim = encoder.dim if encoder else (self.previous.model.dim if self.previous and not self.fresh else 0)
+        if vectors is None:
+            vectors = np.zeros((0, dim), np.float32)
+        store = write_aligned(self.dir, chunk_ids_by_docnum(self.chunk_ix), self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
-        if self._spool:
-            self._spool.discard()
+        self.queue.discard()
         ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir))
         self.chrome.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()

@@ -145,11 +145,11 @@ def test_gpu_fp16_encoding_matches_cpu() -> None:
 
 def test_embedding_in_the_background_thread_keeps_rows_aligned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import HashEncoder
-    from indexer import update
+    from indexer import embed_queue
     from indexer.build import index_paths
     from indexer.check import check_index
 
-    monkeypatch.setattr(update, "FLUSH_PASSAGES", 3)  # many batches, each embedded in the thread
+    monkeypatch.setattr(embed_queue, "FLUSH_PASSAGES", 3)  # many batches, each embedded in the thread
     feed = tmp_path / "feed.jsonl"
     feed.write_text("\n".join(json.dumps({"id": f"a{i}", "title": f"Story {i}", "text": f"unique{i} words here {i}"})
                               for i in range(20)) + "\n", encoding="utf-8")
@@ -164,9 +164,32 @@ def test_embedding_in_the_background_thread_keeps_rows_aligned(tmp_path: Path, m
         assert float(np.dot(store.vectors[row], expected)) > 0.999
 
 
+def test_encoder_calls_grow_from_a_small_first_batch_to_the_flush_size(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import HashEncoder
+    from indexer import embed_queue
+    from indexer.build import index_paths
+
+    sizes: list[int] = []
+
+    class Counting(HashEncoder):
+        def encode(self, texts, *, batch_size=32):  # type: ignore[no-untyped-def]
+            sizes.append(len(texts))
+            return super().encode(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(embed, "load_encoder", lambda name, path, **kwargs: Counting())
+    monkeypatch.setattr(embed_queue, "FIRST_FLUSH", 2)
+    monkeypatch.setattr(embed_queue, "FLUSH_PASSAGES", 8)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": f"a{i}", "text": f"words {i}"}) for i in range(33)) + "\n",
+                    encoding="utf-8")
+    index_paths(tmp_path / "idx", [str(feed)])
+    assert sizes == [2, 4, 8, 8, 8, 3]  # small first call, doubling, capped; the rest at commit
+
+
 def test_an_encoder_failure_in_the_thread_leaves_the_index_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import HashEncoder
-    from indexer import update
+    from indexer import embed_queue
     from indexer.build import index_paths
     from indexer.check import check_index
 
@@ -185,7 +208,7 @@ def test_an_encoder_failure_in_the_thread_leaves_the_index_unchanged(tmp_path: P
     idx = tmp_path / "idx"
     index_paths(idx, [str(feed)])
     before = read_manifest(idx)
-    monkeypatch.setattr(update, "FLUSH_PASSAGES", 2)
+    monkeypatch.setattr(embed_queue, "FLUSH_PASSAGES", 2)
     monkeypatch.setattr(embed, "load_encoder", lambda name, path, **kwargs: Failing())
     more = tmp_path / "more.jsonl"
     more.write_text("\n".join(json.dumps({"id": f"b{i}", "text": f"other {i}"}) for i in range(10)) + "\n",
