@@ -61,7 +61,7 @@ def _instrument(timer: StageTimer, encoded: list[int]) -> dict[str, list[str]]:
     """Wrap the functions of each stage (in this child process only); returns the hooks found per stage."""
     from whoosh import writing
 
-    from indexer import build, embed, site_chrome, update, vector_store
+    from indexer import build, embed, embed_queue, site_chrome, update, vector_store
 
     class TimedReader(build.InputReader):
         def __iter__(self):  # type: ignore[no-untyped-def]
@@ -80,7 +80,7 @@ def _instrument(timer: StageTimer, encoded: list[int]) -> dict[str, list[str]]:
         (site_chrome.SiteChrome, "observe", "clean", "SiteChrome.observe"),
         (site_chrome.SiteChrome, "strip", "clean", "SiteChrome.strip"),
         (update, "chunk_text", "chunk", "chunk_text"),
-        (update.IndexUpdate, "_wait", "embed_wait", "IndexUpdate._wait")]
+        (embed_queue.EmbedQueue, "wait", "embed_wait", "EmbedQueue.wait")]
     writers = [writing.SegmentWriter]
     try:
         from whoosh.multiproc import MpWriter

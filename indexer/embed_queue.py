@@ -40,6 +40,7 @@ class EmbedQueue:
         self._flush_at = FIRST_FLUSH
         self._pool: ThreadPoolExecutor | None = None
         self._job: tuple[list[str], Future] | None = None  # the batch being embedded
+        self._loading: Future | None = None  # the model, loading in the encoder thread
 
     def add(self, passage_id: str, text: str) -> None:
         """Queue one passage; a full batch goes to the encoder thread."""
@@ -59,18 +60,27 @@ class EmbedQueue:
         """
         if not self._pending:
             return
-        fast = final and self.encoder is None and self._job is None and len(self._pending) <= self.batch_size
-        encoder = self.encoder = self.encoder or self.load(fast)
+        fast = final and self.encoder is None and self._loading is None and len(self._pending) <= self.batch_size
         ids = [pid for pid, _ in self._pending]
         texts = [text for _, text in self._pending]
         self._pending = []
         self.wait()
         if fast:
-            self._store(ids, encoder.encode(texts, batch_size=self.batch_size))
+            self.encoder = self.load(True)
+            self._store(ids, self.encoder.encode(texts, batch_size=self.batch_size))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdig-embed")
-        self._job = (ids, self._pool.submit(encoder.encode, texts, batch_size=self.batch_size))
+        if self.encoder is None and self._loading is None:
+            # The model loads (torch imports) in the encoder thread, while the caller goes on.
+            self._loading = self._pool.submit(self.load, False)
+        self._job = (ids, self._pool.submit(self._encode, texts))
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if self.encoder is None and self._loading is not None:
+            self.encoder = self._loading.result()
+        assert self.encoder is not None
+        return self.encoder.encode(texts, batch_size=self.batch_size)
 
     def wait(self) -> None:
         """Collect the batch in flight (re-raising its error, if any)."""

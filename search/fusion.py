@@ -70,3 +70,18 @@ def collapse(scores: Mapping[K, float], group_of: Callable[[K], G]) -> dict[G, t
         if group not in best:
             best[group] = (scores[item], item)
     return best
+
+
+def anchors_first(order: Sequence[G], anchored: set[G], unmatched: set[G]) -> list[G]:
+    """Reorder so that no ``unmatched`` item (a semantic-only hit) stays above an ``anchored`` one.
+
+    Unmatched items that rank above the last anchored item move to just below it, keeping their
+    order; everything else keeps its place relative to the rest.
+    """
+    last = max((n for n, item in enumerate(order) if item in anchored), default=-1)
+    demoted = unmatched - anchored
+    if last < 0 or not demoted:
+        return list(order)
+    head = [item for item in order[:last + 1] if item not in demoted]
+    moved = [item for item in order[:last + 1] if item in demoted]
+    return head + moved + list(order[last + 1:])

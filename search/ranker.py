@@ -4,7 +4,8 @@ Steps: parse the query (``search.query``) and encode its plain words (the index'
 at least 100 passage candidates from BM25F and from cosine similarity, both restricted to what
 meets the query's conditions and filters; in hybrid mode complete each side's scores for the
 other side's candidates; fuse (convex combination of min-max scores, or RRF); collapse passages
-to articles (best passage wins); order (relevance or date), page, make snippets.
+to articles (best passage wins); keep hits holding the query's phrases or rare words above
+semantic-only hits (``search.anchors``); order (relevance or date), page, make snippets.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from indexer.errors import IndexFormatError, ModelMismatchError, QueryError
 from indexer.sentences import sentence_spans
 
 from . import fusion
+from .anchors import anchored_docs
 from .explain import explain_hit
 from .facets import count_facets
 from .keyword import is_question, keyword_candidates
@@ -123,6 +125,7 @@ class Searcher:
             missing = {d for d in found.semantic if d not in found.keyword}
             if missing:
                 found.keyword.update(keyword_candidates(searcher, parsed.scoring, len(missing), only=missing))
+            found.anchored = anchored_docs(searcher, parsed.scoring, set(found.keyword))
         return found
 
     def rank(self, found: Candidates, *, fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT,
@@ -136,8 +139,18 @@ class Searcher:
         else:
             fused = found.keyword if found.mode == "keyword" else found.semantic
         store = self.reader.store
-        best = fusion.collapse(fused, lambda docnum: store.chunk_id(docnum).rsplit("#", 1)[0])
-        return sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+
+        def article(docnum: int) -> str:
+            return store.chunk_id(docnum).rsplit("#", 1)[0]
+
+        best = fusion.collapse(fused, article)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        if found.mode == "hybrid" and found.anchored:  # no semantic-only hit above a phrase/rare-word match
+            matched = {article(d) for d in found.keyword}
+            order = fusion.anchors_first([aid for aid, _ in ranked], {article(d) for d in found.anchored},
+                                         {aid for aid, _ in ranked if aid not in matched})
+            ranked = [(aid, best[aid]) for aid in order]
+        return ranked[:limit]
 
     def _by_date(self, ranked: Ranked, *, newest_first: bool) -> Ranked:
         column = self.reader.searcher.reader().column_reader("published", translate=False)

@@ -17,6 +17,7 @@ class Candidates:
     qvec: np.ndarray | None
     terms: frozenset[str]
     text: str = ""  # the query as typed
+    anchored: set[int] = field(default_factory=set)  # passages holding the query's phrases or rare words
 
 
 @dataclass(frozen=True)

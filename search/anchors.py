@@ -1,0 +1,59 @@
+"""Anchors: what a hybrid hit must contain to be safe from semantic-only hits above it.
+
+A quoted phrase and the rare words of a query (names, codes, unusual terms) say what the user
+is looking for more exactly than any embedding: an article that holds every one of them is never
+outranked by an article that holds none of the query's words (a hit found by meaning only).
+"""
+
+from __future__ import annotations
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from .keyword import SEARCH_FIELDS
+
+# A word in at most this share of the passages is rare (0.5 %: in 100,000 passages, 500 or fewer).
+RARE_SHARE = 0.005
+RARE_MIN = 3  # in a small index a word in this many passages or fewer still counts as rare
+
+
+def _positive(query: wq.Query) -> list[wq.Query]:
+    """The leaves of a query that add to a match (negated parts left out)."""
+    if isinstance(query, wq.Not):
+        return []
+    if isinstance(query, wq.AndNot):
+        return _positive(query.a)
+    if isinstance(query, (wq.Phrase, wq.Term)):
+        return [query]
+    if isinstance(query, wq.compound.CompoundQuery):
+        return [leaf for sub in query.subqueries for leaf in _positive(sub)]
+    return []
+
+
+def anchor_query(searcher: Searcher, scoring: wq.Query) -> wq.Query | None:
+    """Every quoted phrase of the scoring query, or every rare word of it (None: no anchor).
+
+    Words absent from the index are left out (a typo must not void the guarantee for the rest).
+    """
+    leaves = _positive(scoring)
+    phrases = [q for q in leaves if isinstance(q, wq.Phrase) and q.fieldname in SEARCH_FIELDS]
+    limit = max(RARE_MIN, RARE_SHARE * searcher.doc_count())
+    rare = []
+    for q in leaves:
+        if isinstance(q, wq.Term) and q.fieldname in SEARCH_FIELDS:
+            df = searcher.doc_frequency(q.fieldname, q.text)
+            if 0 < df <= limit:
+                rare.append(wq.Term(q.fieldname, q.text))
+    rare = list({(t.fieldname, t.text): t for t in rare}.values())
+    groups = [group[0] if len(group) == 1 else wq.And(group) for group in (phrases, rare) if group]
+    if not groups:
+        return None
+    return groups[0] if len(groups) == 1 else wq.Or(groups)
+
+
+def anchored_docs(searcher: Searcher, scoring: wq.Query, candidates: set[int]) -> set[int]:
+    """The candidate passages that hold every anchor of the query."""
+    query = anchor_query(searcher, scoring)
+    if query is None or not candidates:
+        return set()
+    return {d for d in searcher.docs_for_query(query) if d in candidates}
