@@ -1,11 +1,15 @@
 """Compare fusion methods and weights on judged collections, from one set of candidates per query.
 
     python bench/fusion.py ../shared/data/scifact --index-dir /tmp/eval-scifact [--json out.json]
+    python bench/fusion.py ../shared/data/{scifact,squad-a,cranfield,cisi,med} --index-dir '/tmp/eval-{name}'
 
-The index must already hold the collection's corpus (``newsdig eval DIR --index-dir D`` builds
-it). For every judged query the hybrid candidates (both runs, completed over their union) are
+Each index must already hold its collection's corpus (``newsdig eval DIR --index-dir D`` builds
+it; with several collections ``{name}`` in ``--index-dir`` stands for each one's folder name).
+For every judged query the hybrid candidates (both runs, completed over their union) are
 fetched once; then each fusion is applied to the same candidates and scored with nDCG@10,
-MRR@10 and Recall@100 at the article level.
+MRR@10 and Recall@100 at the article level. With several collections it ends with a held-out
+check: for each collection, the convex weight that is best on the *other* collections (mean
+nDCG@10), and what that weight scores on the one left out, beside the default's.
 """
 
 from __future__ import annotations
@@ -22,30 +26,57 @@ sys.path.insert(0, str(ROOT))
 
 from search.evaluate import load_collection  # noqa: E402
 from search.metrics import evaluate_run  # noqa: E402
+from search.fusion import DEFAULT_WEIGHT  # noqa: E402
 from search.ranker import Candidates, Searcher  # noqa: E402
 
-WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("collection", type=Path)
-    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("collection", type=Path, nargs="+")
+    parser.add_argument("--index-dir", required=True, help="the index (with several collections: a pattern with {name})")
     parser.add_argument("--depth", type=int, default=300, help="candidates per retriever")
     parser.add_argument("--json", type=Path, help="also write the table here")
     args = parser.parse_args()
-    if not args.collection.is_dir():
-        print(f"{args.collection} not found: nothing to measure")
-        return 0
-    data = load_collection(args.collection)
-    searcher = Searcher(args.index_dir)
+    tables = {}
+    for collection in args.collection:
+        if not collection.is_dir():
+            print(f"{collection} not found: skipped")
+            continue
+        index_dir = Path(args.index_dir.format(name=collection.name))
+        tables[collection.name] = measure(collection, index_dir, args.depth)
+    if len(tables) > 1:
+        held_out(tables)
+    if args.json:
+        args.json.write_text(json.dumps([{"collection": name, "rows": rows} for name, rows in tables.items()], indent=2))
+    return 0
+
+
+def held_out(tables: dict[str, list[dict[str, object]]]) -> None:
+    """Leave-one-collection-out choice of the convex weight."""
+    def ndcg(name: str, weight: float) -> float:
+        return next(float(r["ndcg@10"]) for r in tables[name] if r["fusion"] == f"convex w={weight}")  # type: ignore[arg-type]
+
+    print("\nheld-out check (weight chosen on the other collections):")
+    for name in tables:
+        others = [n for n in tables if n != name]
+        chosen = max(WEIGHTS, key=lambda w: sum(ndcg(n, w) for n in others))
+        print(f"  {name}: chosen {chosen}, held-out nDCG@10 {ndcg(name, chosen):.4f} "
+              f"(default {DEFAULT_WEIGHT}: {ndcg(name, DEFAULT_WEIGHT):.4f})")
+
+
+def measure(collection: Path, index_dir: Path, depth: int) -> list[dict[str, object]]:
+    """The fusion table of one collection."""
+    data = load_collection(collection)
+    searcher = Searcher(index_dir)
     qids = list(data.queries)
     started = time.perf_counter()
-    vectors = searcher.encode_queries([data.queries[q] for q in qids])
+    parsed = {qid: searcher.parse(data.queries[qid]) for qid in qids}
+    vectors = searcher.encode_queries([parsed[q].semantic_text or data.queries[q] for q in qids])  # as `eval` does
     found: dict[str, Candidates] = {}
     for n, qid in enumerate(qids):
-        parsed = searcher.parse(data.queries[qid])
-        found[qid] = searcher.candidates(parsed, mode="hybrid", depth=args.depth, query_vector=vectors[n])
+        found[qid] = searcher.candidates(parsed[qid], mode="hybrid", depth=depth, query_vector=vectors[n])
     fetched = time.perf_counter() - started
 
     def score(label: str, mode: str, **options: object) -> dict[str, object]:
@@ -59,13 +90,11 @@ def main() -> int:
     rows = [score("keyword only", "keyword"), score("semantic only", "semantic"),
             score("rrf k=60", "hybrid", fusion_method="rrf")]
     rows += [score(f"convex w={w}", "hybrid", fusion_method="convex", weight=w) for w in WEIGHTS]
-    print(f"{data.root.name}: {len(qids)} queries, candidates fetched in {fetched:.0f} s (depth {args.depth})")
+    print(f"{data.root.name}: {len(qids)} queries, candidates fetched in {fetched:.0f} s (depth {depth})")
     print(f"{'fusion':<16}{'nDCG@10':>9}{'MRR@10':>9}{'Recall@100':>12}")
     for row in rows:
         print(f"{row['fusion']:<16}{row['ndcg@10']:>9.4f}{row['mrr@10']:>9.4f}{row['recall@100']:>12.4f}")
-    if args.json:
-        args.json.write_text(json.dumps({"collection": data.root.name, "rows": rows}, indent=2))
-    return 0
+    return rows
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from .errors import NewsdigError
 from .keyword_index import chunk_ids_by_docnum, open_index
 from .layout import SNAPSHOTS, read_manifest, snapshot_path
 from .ann import row_keys, stored_keys
+from .postings import Postings
 from .vector_store import VectorStore
 
 NORM_TOLERANCE = 1e-3
@@ -70,6 +71,7 @@ def check_index(index_dir: str | os.PathLike[str]) -> CheckReport:
     if ann_keys is not None and not np.array_equal(np.sort(row_keys(store.ids)[store.live]), ann_keys):
         report.problems.append(f"the ANN index holds {len(ann_keys)} passages that do not match the "
                                f"{len(store)} stored vectors")
+    _check_postings(report, snap, store)
     _check_articles(report, doc_ids, articles_ix)
     leftovers = [p.name for p in (Path(index_dir) / SNAPSHOTS).iterdir() if p.name != manifest.snapshot]
     if leftovers:
@@ -99,3 +101,16 @@ def _check_articles(report: CheckReport, doc_ids: list[str], articles_ix: object
         report.problems.append(f"{len(wrong)} article(s) do not have all their passages (e.g. {wrong[0]!r})")
     if orphans:
         report.problems.append(f"{len(orphans)} article(s) have passages but no stored article (e.g. {orphans[0]!r})")
+
+
+def _check_postings(report: CheckReport, snap: Path, store: VectorStore) -> None:
+    if not Postings.exists(snap):
+        return
+    try:
+        postings = Postings.load(snap)
+    except NewsdigError as exc:
+        report.problems.append(str(exc))
+        return
+    docs = np.asarray(postings.docs)
+    if len(postings) != len(store.ids) or (len(docs) and (docs.max() >= len(store.ids) or not store.live[docs].all())):
+        report.problems.append("the keyword postings do not match the live keyword documents")

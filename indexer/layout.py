@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, remove_tree
 from .errors import IndexFormatError, IndexNotFoundError
 
 FORMAT_VERSION = 2  # 2: unstemmed spelling words in the keyword index
@@ -122,3 +122,18 @@ def write_manifest(index_dir: str | os.PathLike[str], manifest: Manifest) -> Non
     """Replace the manifest atomically: this is the commit point of every update."""
     data = json.dumps(manifest.to_json(), indent=2, sort_keys=False).encode("utf-8") + b"\n"
     atomic_write_bytes(manifest_path(index_dir), data)
+
+
+def next_snapshot(index_dir: str | os.PathLike[str], current: str | None) -> str:
+    """The name of the next snapshot: one past the highest number in use."""
+    names = [int(p.name) for p in (Path(index_dir) / SNAPSHOTS).glob("*") if p.name.isdigit()]
+    if current and current.isdigit():
+        names.append(int(current))
+    return f"{max(names, default=0) + 1:08d}"
+
+
+def remove_other_snapshots(index_dir: str | os.PathLike[str], keep: str | None) -> None:
+    """Remove every snapshot but ``keep`` (the one the manifest names)."""
+    for path in (Path(index_dir) / SNAPSHOTS).glob("*"):
+        if path.name != keep:
+            remove_tree(path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,29 +20,12 @@ from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
 from .embed_queue import EmbedQueue
-from .errors import (
-    IndexFormatError,
-    IndexNotFoundError,
-    ModelMismatchError,
-    RebuildRequiredError,
-)
-from .keyword_index import (
-    WRITER_LIMIT_MB,
-    chunk_ids_by_docnum,
-    create_indexes,
-    open_writable,
-    to_datetime,
-)
-from .layout import (
-    SNAPSHOTS,
-    Manifest,
-    ModelInfo,
-    index_exists,
-    read_manifest,
-    snapshot_path,
-    write_manifest,
-)
+from .errors import IndexFormatError, IndexNotFoundError, ModelMismatchError, RebuildRequiredError
+from .keyword_index import WRITER_LIMIT_MB, chunk_ids_by_docnum, create_indexes, open_writable, to_datetime
+from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
+                     snapshot_path, write_manifest)
 from .lock import DEFAULT_TIMEOUT, WriteLock
+from .postings import NewPostings, cloned_postings, write_postings
 from .records import Article
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
@@ -63,13 +47,6 @@ class UpdateCounts:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _next_snapshot(index_dir: Path, current: str | None) -> str:
-    names = [int(p.name) for p in (index_dir / SNAPSHOTS).glob("*") if p.name.isdigit()]
-    if current and current.isdigit():
-        names.append(int(current))
-    return f"{max(names, default=0) + 1:08d}"
 
 
 class IndexUpdate:
@@ -136,8 +113,9 @@ class IndexUpdate:
         else:
             self.settings = self.requested_settings or BuildSettings()
             self.model_name, self.model_path = embed.model_spec(self.requested_model)
-        self._collect_garbage()
-        self.snapshot = _next_snapshot(self.index_dir, self.previous and self.previous.snapshot)
+        current = self.previous.snapshot if self.previous else None
+        remove_other_snapshots(self.index_dir, current)  # left by finished or killed writers
+        self.snapshot = next_snapshot(self.index_dir, current)
         self.dir = snapshot_path(self.index_dir, self.snapshot)
         if self.previous is not None and not self.fresh:
             old = snapshot_path(self.index_dir, self.previous.snapshot)
@@ -153,6 +131,9 @@ class IndexUpdate:
         self.chunk_writer: IndexWriter = self.chunk_ix.writer(limitmb=WRITER_LIMIT_MB)
         self.article_writer: IndexWriter = self.article_ix.writer()
         self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
+        self.old_postings = None if self.store is None else cloned_postings(self.dir, self.chunk_ix)
+        self.new_postings = NewPostings()
+        self.analyzer = self.chunk_ix.schema["text"].analyzer
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
@@ -169,13 +150,6 @@ class IndexUpdate:
             except Exception:  # noqa: BLE001 - best effort while unwinding
                 pass
         remove_tree(self.dir)
-
-    def _collect_garbage(self) -> None:
-        """Remove snapshots that the manifest does not name (left by finished or killed writers)."""
-        current = self.previous.snapshot if self.previous else None
-        for path in (self.index_dir / SNAPSHOTS).glob("*"):
-            if path.name != current:
-                remove_tree(path)
 
     # -- changes -----------------------------------------------------------------------------
     def _stored(self, field_name: str, value: str) -> dict | None:
@@ -245,9 +219,10 @@ class IndexUpdate:
         chunks = chunk_text(article.article_id, article.body, self.settings.chunking)
         published = to_datetime(article.published)
         for chunk in chunks:
+            text = f"{article.title}\n" * self.settings.title_weight + chunk.text if article.title else chunk.text
+            self.new_postings.add(chunk.chunk_id, Counter(t.text for t in self.analyzer(text)))
             self.chunk_writer.add_document(
-                chunk_id=chunk.chunk_id, article_id=article.article_id, position=chunk.position,
-                text=f"{article.title}\n" * self.settings.title_weight + chunk.text if article.title else chunk.text,
+                chunk_id=chunk.chunk_id, article_id=article.article_id, position=chunk.position, text=text,
                 title=article.title, body=chunk.text, published=published, date=article.published,
                 source=article.source or None, author=article.author or None, url=article.url or None,
                 start=chunk.start, end=chunk.end)
@@ -291,7 +266,10 @@ class IndexUpdate:
         dim = encoder.dim if encoder else (self.previous.model.dim if self.previous and not self.fresh else 0)
         if vectors is None:
             vectors = np.zeros((0, dim), np.float32)
-        store = write_aligned(self.dir, chunk_ids_by_docnum(self.chunk_ix), self.queue.ids, vectors, self.store,
+        doc_ids = chunk_ids_by_docnum(self.chunk_ix)
+        write_postings(self.dir, doc_ids, self.new_postings, self.old_postings,
+                       self.store.ids if self.store is not None else None)
+        store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()
         ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir))

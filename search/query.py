@@ -199,10 +199,27 @@ def parse(searcher: Searcher, text: str, *, filters: Filters = Filters(), today:
     constraint = wq.And(conditions).normalize() if conditions else None
     if scoring is wq.NullQuery and constraint is not None:
         scoring = wq.Every()  # conditions only: every article that meets them
+    for query in (scoring, constraint):
+        _tree_matchers(query)
     terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
                       for f, t in scoring.iter_all_terms() if f in TERM_FIELDS)
     return ParsedQuery(text, scoring, constraint, semantic_text(rest if not problem else text), terms, words,
                        tuple(warnings))
+
+
+def _tree_matchers(query: wq.Query | None) -> None:
+    """Make every OR use Whoosh's binary tree of union matchers.
+
+    On a segment of at most 5,000 documents Whoosh otherwise pre-loads an OR of three or more
+    clauses into an array matcher, which in whoosh3 matches nothing on an index of several
+    segments (tests/test_bm25.py: "harbour council vote" found 2 of 56 passages).
+    """
+    if query is None:
+        return
+    if isinstance(query, wq.Or):
+        query.matcher_type = wq.Or.DEFAULT_MATCHER
+    for child in query.children():
+        _tree_matchers(child)
 
 
 def _expand_fuzzy(query: wq.Query, text: str, searcher: Searcher) -> wq.Query:

@@ -12,8 +12,10 @@ from indexer.analysis import ARTICLE_INDEX, CHUNK_INDEX
 from indexer.errors import IndexFormatError
 from indexer.keyword_index import open_index
 from indexer.layout import Manifest, read_manifest, snapshot_path
+from indexer.postings import Postings
 from indexer.vector_store import VectorStore
 
+from .bm25 import BM25
 from .scoring import LuceneBM25F
 
 _ATTEMPTS = 3
@@ -33,11 +35,19 @@ class IndexReader:
                 # Opened now (memory-mapped), so a writer that removes this snapshot later
                 # cannot pull the files from under us.
                 self.store = VectorStore.load(self.dir)
+                self.postings = Postings.load(self.dir) if Postings.exists(self.dir) else None
                 break
             except IndexFormatError:
                 # A writer may have switched snapshots between our reads: look again.
                 if attempt == _ATTEMPTS - 1 or read_manifest(self.index_dir).snapshot == self.manifest.snapshot:
                     raise
+
+    @cached_property
+    def bm25(self) -> BM25 | None:
+        """Vectorised BM25 over the snapshot's postings (None for indexes built without them)."""
+        if self.postings is None or len(self.postings) != len(self.store.ids):
+            return None
+        return BM25(self.postings, self.searcher)
 
     @cached_property
     def articles(self) -> Searcher:

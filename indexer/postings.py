@@ -1,0 +1,210 @@
+"""A numpy copy of the passage index's scored postings, so plain keyword queries are scored by
+vectorised BM25 instead of Whoosh's pure-Python matchers.
+
+For every term of the scored ``text`` field (headline × title weight + passage, analysed exactly
+as Whoosh analyses it) the snapshot holds the live documents that contain it and how often,
+term-major (like a CSC matrix), aligned with the keyword document numbers like the vectors:
+
+- ``postings_terms.npy``: uint64, sorted: a 64-bit hash of each term (:func:`term_key`);
+- ``postings_ptr.npy``: int64, len(terms) + 1: where each term's documents start;
+- ``postings_docs.npy``: int32, ascending within a term: document numbers;
+- ``postings_tf.npy``: uint16: the term's frequency in each of those documents;
+- ``postings_len.npy``: float32, one per document number: the field length as Whoosh stores it
+  (quantised to a byte), so BM25 scores match Whoosh's.
+
+An update keeps the rows of unchanged documents (renumbered), drops deleted ones and adds the
+new documents' terms, counted while they were written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .atomic import atomic_write
+from .errors import IndexFormatError
+from .vector_store import encode_ids
+
+if TYPE_CHECKING:
+    from whoosh.index import FileIndex
+    from whoosh.reading import IndexReader
+
+FILES = {"terms": "postings_terms.npy", "ptr": "postings_ptr.npy", "docs": "postings_docs.npy",
+         "tf": "postings_tf.npy", "lengths": "postings_len.npy"}
+MAX_TF = np.iinfo(np.uint16).max
+
+
+def term_key(term: str) -> int:
+    """A stable 64-bit hash of an analysed term (blake2b; 0 is never returned)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little") or 1
+
+
+def _length_table() -> np.ndarray:
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    return np.array([byte_to_length(length_to_byte(n)) for n in range(4096)], dtype=np.float32)
+
+
+def whoosh_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Field lengths as Whoosh reads them back (a byte-sized logarithmic approximation)."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    table = _length_table()
+    lengths = np.asarray(lengths, dtype=np.int64)
+    out = table[np.minimum(lengths, len(table) - 1)]
+    for i in np.flatnonzero(lengths >= len(table)):
+        out[i] = byte_to_length(length_to_byte(int(lengths[i])))
+    return out.astype(np.float32)
+
+
+class Postings:
+    """The postings of one snapshot (memory-mapped)."""
+
+    def __init__(self, terms: np.ndarray, ptr: np.ndarray, docs: np.ndarray, tf: np.ndarray,
+                 lengths: np.ndarray) -> None:
+        if len(ptr) != len(terms) + 1 or int(ptr[-1]) != len(docs) or len(docs) != len(tf):
+            raise IndexFormatError("the keyword postings files do not agree with each other")
+        self.terms, self.ptr, self.docs, self.tf, self.lengths = terms, ptr, docs, tf, lengths
+
+    @staticmethod
+    def exists(directory: str | os.PathLike[str]) -> bool:
+        """Whether the snapshot has postings (indexes built before them have none)."""
+        return all((Path(directory) / name).exists() for name in FILES.values())
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> Postings:
+        """Open a snapshot's postings, memory-mapped."""
+        arrays = {key: np.load(Path(directory) / name, mmap_mode="r", allow_pickle=False)
+                  for key, name in FILES.items()}
+        return cls(**arrays)
+
+    def __len__(self) -> int:
+        """Document numbers covered (deleted ones included)."""
+        return len(self.lengths)
+
+    def lookup(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(document numbers, term frequencies)`` of a term key (empty when absent)."""
+        i = int(np.searchsorted(self.terms, np.uint64(key)))
+        if i >= len(self.terms) or int(self.terms[i]) != key:
+            return self.docs[:0], self.tf[:0]
+        start, end = int(self.ptr[i]), int(self.ptr[i + 1])
+        return self.docs[start:end], self.tf[start:end]
+
+
+def from_whoosh(reader: IndexReader, fieldname: str = "text") -> Postings:
+    """Read the postings of a Whoosh index (for an index built before newsdig kept its own; O(index),
+    once). Document numbers are the reader's; deleted documents are left out."""
+    terms, ptr, docs, tf = [], [0], [], []
+    for text in reader.lexicon(fieldname):
+        ids, weights = [], []
+        for docnum, weight in reader.postings(fieldname, text).items_as("weight"):
+            if not reader.is_deleted(docnum):
+                ids.append(docnum)
+                weights.append(weight)
+        if ids:
+            terms.append(term_key(text.decode("utf-8") if isinstance(text, bytes) else text))
+            ptr.append(ptr[-1] + len(ids))
+            docs.append(np.array(ids, dtype=np.int32))
+            tf.append(np.minimum(np.array(weights, dtype=np.float64), MAX_TF).astype(np.uint16))
+    n = reader.doc_count_all()
+    lengths = np.array([0 if reader.is_deleted(d) else reader.doc_field_length(d, fieldname) for d in range(n)],
+                       dtype=np.float32)
+    keys = np.array(terms, dtype=np.uint64)
+    order = np.argsort(keys, kind="stable")
+    starts, sizes = np.array(ptr[:-1], dtype=np.int64)[order], np.diff(ptr)[order]
+    all_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
+    all_tf = np.concatenate(tf) if tf else np.zeros(0, dtype=np.uint16)
+    take = np.concatenate([np.arange(a, a + b) for a, b in zip(starts, sizes)]) if len(order) else np.zeros(0, dtype=np.int64)
+    return Postings(keys[order], np.append(0, np.cumsum(sizes)).astype(np.int64), all_docs[take], all_tf[take], lengths)
+
+
+def cloned_postings(directory: str | os.PathLike[str], index: FileIndex) -> Postings:
+    """The postings of a snapshot about to be updated; an index built before newsdig kept postings
+    gets them from Whoosh's (once, O(index))."""
+    if Postings.exists(directory):
+        return Postings.load(directory)
+    with index.reader() as reader:
+        return from_whoosh(reader)
+
+
+class NewPostings:
+    """Term counts of the documents written by an update, in the order they were written."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.keys: list[np.ndarray] = []
+        self.counts: list[np.ndarray] = []
+        self._cache: dict[str, int] = {}
+
+    def add(self, passage_id: str, terms: Counter[str]) -> None:
+        """Record one document's analysed terms."""
+        cache = self._cache
+        keys = np.fromiter((cache[t] if t in cache else cache.setdefault(t, term_key(t)) for t in terms),
+                           dtype=np.uint64, count=len(terms))
+        self.ids.append(passage_id)
+        self.keys.append(keys)
+        self.counts.append(np.fromiter(terms.values(), dtype=np.int64, count=len(terms)))
+
+
+def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str], new: NewPostings,
+                   old: Postings | None, old_ids: np.ndarray | None) -> Postings:
+    """Write the postings whose document numbers follow ``doc_ids`` ("" = deleted) into ``directory``.
+
+    A document's terms come from ``new`` or else from ``old`` (whose document ``i`` had the id
+    ``old_ids[i]``); a new document wins over an old one with the same id.
+    """
+    keys = encode_ids(doc_ids)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+
+    def docnums_of(ids: np.ndarray) -> np.ndarray:
+        """The new document number of each id (-1 where it is not a live document)."""
+        if not len(ids) or not len(sorted_keys):
+            return np.full(len(ids), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(sorted_keys, ids), len(sorted_keys) - 1)
+        found = (sorted_keys[pos] == ids) & (ids != b"")
+        return np.where(found, order[pos], -1)
+
+    new_ids = encode_ids(new.ids) if new.ids else np.zeros(0, dtype="S1")
+    new_docs = docnums_of(new_ids)
+    if (new_docs < 0).any():
+        raise IndexFormatError("internal error: a new passage has no keyword document")
+    parts_terms, parts_docs, parts_tf = [], [], []
+    lengths = np.zeros(len(keys), dtype=np.int64)
+    if new.ids:
+        sizes = np.array([len(k) for k in new.keys], dtype=np.int64)
+        counts = np.concatenate(new.counts) if new.keys else np.zeros(0, dtype=np.int64)
+        parts_terms.append(np.concatenate(new.keys))
+        parts_docs.append(np.repeat(new_docs, sizes))
+        parts_tf.append(np.minimum(counts, MAX_TF).astype(np.uint16))
+        lengths[new_docs] = [int(c.sum()) for c in new.counts]
+    quantised = whoosh_lengths(lengths)
+    if old is not None and old_ids is not None and len(old.docs):
+        moved = docnums_of(np.asarray(old_ids))
+        if len(new_ids):
+            moved[np.isin(np.asarray(old_ids), new_ids)] = -1  # replaced by a new version
+        doc_map = moved[old.docs.astype(np.int64)]
+        keep = doc_map >= 0
+        term_of = np.repeat(np.asarray(old.terms), np.diff(np.asarray(old.ptr)))
+        parts_terms.append(term_of[keep])
+        parts_docs.append(doc_map[keep])
+        parts_tf.append(np.asarray(old.tf)[keep])
+        kept_rows = moved >= 0
+        quantised[moved[kept_rows]] = np.asarray(old.lengths)[np.flatnonzero(kept_rows)]
+    terms = np.concatenate(parts_terms) if parts_terms else np.zeros(0, dtype=np.uint64)
+    docs = np.concatenate(parts_docs) if parts_docs else np.zeros(0, dtype=np.int64)
+    tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, dtype=np.uint16)
+    sort = np.lexsort((docs, terms))
+    terms, docs, tf = terms[sort], docs[sort].astype(np.int32), tf[sort]
+    unique, starts = np.unique(terms, return_index=True)
+    ptr = np.append(starts, len(terms)).astype(np.int64)
+    directory = Path(directory)
+    for name, array in (("terms", unique), ("ptr", ptr), ("docs", docs), ("tf", tf), ("lengths", quantised)):
+        atomic_write(directory / FILES[name], lambda f, a=array: np.save(f, a, allow_pickle=False))
+    return Postings.load(directory)

@@ -1,0 +1,144 @@
+"""Vectorised BM25 over the numpy postings scores exactly what Whoosh's BM25F scores, and stays
+aligned with the keyword documents through additions, replacements and removals."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from whoosh import query as wq
+
+from indexer.build import index_paths
+from indexer.check import check_index
+from indexer.layout import read_manifest, snapshot_path
+from indexer.postings import FILES, Postings
+from indexer.update import IndexUpdate
+from search.bm25 import flat_terms
+from search.keyword import keyword_candidates
+from search.ranker import Searcher
+
+WORDS = ("bank rates inflation solar farm reservoir council vote harbour wheat exports storm "
+         "river election minister budget school teachers strike train station fares").split()
+QUERIES = ["bank rates", "solar solar farm", "harbour council vote", "wheat", "zzz absent", "rates OR storm",
+           "election minister budget teachers strike train"]
+
+
+def write_feed(path: Path, start: int, count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(start, start + count):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(5, 220))]
+        rows.append({"id": f"a{i}", "title": " ".join(rng.sample(WORDS, 3)) if i % 3 else "", "text": " ".join(words) + "."})
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+
+
+def assert_same_as_whoosh(index: Path) -> None:
+    with Searcher(index) as s:
+        assert s.reader.bm25 is not None
+        searcher = s.reader.searcher
+        for text in QUERIES:
+            scoring = s.parse(text).scoring
+            if s.reader.bm25.handles(scoring) is None:
+                continue
+            whoosh = keyword_candidates(searcher, scoring, None)
+            numpy_ = s._keyword(scoring, None)
+            assert set(numpy_) == set(whoosh), text
+            assert all(abs(numpy_[d] - whoosh[d]) <= 1e-9 * max(1.0, whoosh[d]) for d in whoosh), text
+            top = s._keyword(scoring, 5)
+            assert sorted(top.values(), reverse=True) == pytest.approx(sorted(whoosh.values(), reverse=True)[:5])
+            some = set(list(whoosh)[::2]) | {0}
+            assert s._keyword(scoring, None, only=some) == pytest.approx({d: whoosh[d] for d in some if d in whoosh})
+        reader = searcher.reader()
+        lengths = s.reader.postings.lengths
+        for d in range(reader.doc_count_all()):
+            if not reader.is_deleted(d):
+                assert lengths[d] == reader.doc_field_length(d, "text"), d
+
+
+def test_flat_terms() -> None:
+    a, b = wq.Term("text", "a"), wq.Term("text", "b", boost=2.0)
+    assert flat_terms(a) == [("text", "a", 1.0)]
+    assert flat_terms(wq.Or([a, wq.Or([b])], boost=0.5)) == [("text", "a", 0.5), ("text", "b", 1.0)]
+    assert flat_terms(wq.And([a, b])) is None
+    assert flat_terms(wq.Phrase("text", ["a", "b"])) is None
+    assert flat_terms(wq.Prefix("text", "a")) is None
+
+
+def test_numpy_bm25_matches_whoosh_through_updates(tmp_path: Path) -> None:
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    write_feed(feed, 0, 40, seed=1)
+    index_paths(idx, [str(feed)])
+    assert_same_as_whoosh(idx)
+    write_feed(feed, 30, 25, seed=2)  # a30..a39 change, a40..a54 are new
+    index_paths(idx, [str(feed)])
+    assert_same_as_whoosh(idx)
+    with IndexUpdate(idx) as update:
+        for i in range(0, 40, 3):
+            update.remove(f"a{i}")
+        update.commit()
+    assert check_index(idx).ok
+    assert_same_as_whoosh(idx)
+
+
+def test_an_index_without_postings_is_searched_by_whoosh_and_gets_them_at_its_next_update(tmp_path: Path) -> None:
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    write_feed(feed, 0, 30, seed=3)
+    index_paths(idx, [str(feed)])
+    write_feed(feed, 20, 15, seed=4)
+    index_paths(idx, [str(feed)])  # two segments, some deleted documents
+    snap = snapshot_path(idx, read_manifest(idx).snapshot)
+    for name in FILES.values():
+        (snap / name).unlink()
+    with Searcher(idx) as s:
+        assert s.reader.bm25 is None and s.search("bank rates", mode="keyword").hits
+    write_feed(feed, 33, 5, seed=5)
+    index_paths(idx, [str(feed)])  # read from Whoosh's postings, then updated
+    assert Postings.exists(snapshot_path(idx, read_manifest(idx).snapshot)) and check_index(idx).ok
+    assert_same_as_whoosh(idx)
+
+
+def test_whoosh_or_of_three_clauses_matches_on_several_segments(tmp_path: Path) -> None:
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    write_feed(feed, 0, 40, seed=1)
+    index_paths(idx, [str(feed)])
+    write_feed(feed, 30, 25, seed=2)
+    index_paths(idx, [str(feed)])
+    with Searcher(idx) as s:
+        for text in ("harbour council vote", '"harbour council" vote storm'):
+            scoring = s.parse(text).scoring
+            found = keyword_candidates(s.reader.searcher, scoring, None)  # Whoosh's own matchers
+            assert len(found) == len(set(s.reader.searcher.docs_for_query(scoring))) > 10, text
+
+
+def test_check_reports_postings_that_do_not_match(tmp_path: Path) -> None:
+    import numpy as np
+
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    write_feed(feed, 0, 10, seed=5)
+    index_paths(idx, [str(feed)])
+    snap = snapshot_path(idx, read_manifest(idx).snapshot)
+    np.save(snap / FILES["lengths"], np.zeros(3, dtype=np.float32))
+    assert any("postings" in p for p in check_index(idx).problems)
+
+
+def test_numpy_bm25_matches_whoosh_through_random_updates(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    live: set[int] = set()
+    for step in range(6):
+        if live and rng.random() < 0.4:
+            gone = rng.sample(sorted(live), k=min(len(live), rng.randint(1, 6)))
+            with IndexUpdate(idx) as update:
+                for i in gone:
+                    update.remove(f"a{i}")
+                update.commit()
+            live -= set(gone)
+        else:
+            start = rng.randint(0, 40)
+            write_feed(feed, start, rng.randint(1, 12), seed=100 + step)  # new and changed articles
+            index_paths(idx, [str(feed)])
+            live |= set(range(start, start + 12))
+        assert check_index(idx).ok
+        assert_same_as_whoosh(idx)
