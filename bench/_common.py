@@ -51,18 +51,30 @@ def newsdig_command() -> list[str]:
     return [found] if found else [sys.executable, "-c", "from cli import app; app(prog_name='newsdig')"]
 
 
+# Started from a small launcher process: a child's peak RSS counts the pages of the process that
+# started it (Linux carries the parent's high-water mark through fork/vfork and exec), so run
+# from this (large) bench process directly, a cold `newsdig` would report the bench's RSS.
+_LAUNCHER = ("import json, os, sys, time\n"
+             "start = time.perf_counter()\n"
+             "pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)\n"
+             "_, status, usage = os.wait4(pid, 0)\n"
+             "seconds = time.perf_counter() - start\n"
+             "with open(sys.argv[1], 'w') as f:\n"
+             "    json.dump([seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)], f)\n")
+
+
 def run_cold(args: Sequence[str], *, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``newsdig ARGS`` in a new process: wall seconds, its own peak RSS (MiB) and exit status."""
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen([*newsdig_command(), *args], cwd=ROOT, stdout=out, stderr=out,
-                                stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    command = newsdig_command()
+    program = shutil.which(command[0]) or command[0]
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r", suffix=".json") as report:
+        subprocess.run([sys.executable, "-c", _LAUNCHER, report.name, program, *command[1:], *args], cwd=ROOT,
+                       stdout=out, stderr=out, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, check=False)
+        with open(report.name) as handle:
+            seconds, rss_kib, rc = json.load(handle)
         out.seek(0)
         tail = out.read()[-400:].decode("utf-8", "replace")
-    return {"seconds": seconds, "rss_mb": round(usage.ru_maxrss / 1024, 1), "rc": proc.returncode, "tail": tail}
+    return {"seconds": seconds, "rss_mb": round(rss_kib / 1024, 1), "rc": rc, "tail": tail}
 
 
 def passages(index_dir: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
