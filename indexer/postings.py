@@ -175,34 +175,44 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str], ne
     new_docs = docnums_of(new_ids)
     if (new_docs < 0).any():
         raise IndexFormatError("internal error: a new passage has no keyword document")
-    parts_terms, parts_docs, parts_tf = [], [], []
     lengths = np.zeros(len(keys), dtype=np.int64)
+    new_terms, new_docs_rep, new_tf = np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint16)
     if new.ids:
         sizes = np.array([len(k) for k in new.keys], dtype=np.int64)
-        counts = np.concatenate(new.counts) if new.keys else np.zeros(0, dtype=np.int64)
-        parts_terms.append(np.concatenate(new.keys))
-        parts_docs.append(np.repeat(new_docs, sizes))
-        parts_tf.append(np.minimum(counts, MAX_TF).astype(np.uint16))
+        counts = np.concatenate(new.counts)
+        new_terms, new_docs_rep = np.concatenate(new.keys), np.repeat(new_docs, sizes)
+        new_tf = np.minimum(counts, MAX_TF).astype(np.uint16)
+        sort = np.lexsort((new_docs_rep, new_terms))
+        new_terms, new_docs_rep, new_tf = new_terms[sort], new_docs_rep[sort], new_tf[sort]
         lengths[new_docs] = [int(c.sum()) for c in new.counts]
     quantised = whoosh_lengths(lengths)
+    terms, docs, tf = new_terms, new_docs_rep, new_tf
     if old is not None and old_ids is not None and len(old.docs):
         moved = docnums_of(np.asarray(old_ids))
         if len(new_ids):
             moved[np.isin(np.asarray(old_ids), new_ids)] = -1  # replaced by a new version
-        doc_map = moved[old.docs.astype(np.int64)]
+        doc_map = moved[np.asarray(old.docs, dtype=np.int64)]
         keep = doc_map >= 0
-        term_of = np.repeat(np.asarray(old.terms), np.diff(np.asarray(old.ptr)))
-        parts_terms.append(term_of[keep])
-        parts_docs.append(doc_map[keep])
-        parts_tf.append(np.asarray(old.tf)[keep])
+        old_terms = np.repeat(np.asarray(old.terms), np.diff(np.asarray(old.ptr)))[keep]
+        old_docs, old_tf = doc_map[keep], np.asarray(old.tf)[keep]
         kept_rows = moved >= 0
         quantised[moved[kept_rows]] = np.asarray(old.lengths)[np.flatnonzero(kept_rows)]
-    terms = np.concatenate(parts_terms) if parts_terms else np.zeros(0, dtype=np.uint64)
-    docs = np.concatenate(parts_docs) if parts_docs else np.zeros(0, dtype=np.int64)
-    tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, dtype=np.uint16)
-    sort = np.lexsort((docs, terms))
-    terms, docs, tf = terms[sort], docs[sort].astype(np.int32), tf[sort]
-    unique, starts = np.unique(terms, return_index=True)
+        renumbered = moved[kept_rows]
+        if bool(np.all(renumbered[1:] > renumbered[:-1])) and (
+                not len(new_docs) or not len(renumbered) or int(new_docs.min()) > int(renumbered.max())):
+            # The usual case (Whoosh kept the old documents' order and appended the new ones): the old
+            # postings are still in (term, document) order, and each new one goes after its term's.
+            at = np.searchsorted(old_terms, new_terms, side="right")
+            terms, docs, tf = (np.insert(old_terms, at, new_terms), np.insert(old_docs, at, new_docs_rep),
+                               np.insert(old_tf, at, new_tf))
+        else:  # segments merged out of order: sort everything
+            terms, docs, tf = (np.concatenate([old_terms, new_terms]), np.concatenate([old_docs, new_docs_rep]),
+                               np.concatenate([old_tf, new_tf]))
+            sort = np.lexsort((docs, terms))
+            terms, docs, tf = terms[sort], docs[sort], tf[sort]
+    docs = docs.astype(np.int32)
+    starts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]]) if len(terms) else np.zeros(0, dtype=np.int64)
+    unique = terms[starts]
     ptr = np.append(starts, len(terms)).astype(np.int64)
     directory = Path(directory)
     for name, array in (("terms", unique), ("ptr", ptr), ("docs", docs), ("tf", tf), ("lengths", quantised)):

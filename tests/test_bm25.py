@@ -142,3 +142,38 @@ def test_numpy_bm25_matches_whoosh_through_random_updates(tmp_path: Path) -> Non
             live |= set(range(start, start + 12))
         assert check_index(idx).ok
         assert_same_as_whoosh(idx)
+
+
+def test_write_postings_renumbers_in_any_order(tmp_path: Path) -> None:
+    from collections import Counter
+
+    import numpy as np
+
+    from indexer.postings import NewPostings, term_key, write_postings
+
+    def table(postings: Postings, ids: list[str]) -> dict[tuple[str, str], int]:
+        names = {term_key(t): t for t in ("x", "y", "z")}
+        out = {}
+        for i, key in enumerate(np.asarray(postings.terms)):
+            for d, f in zip(postings.docs[postings.ptr[i]:postings.ptr[i + 1]], postings.tf[postings.ptr[i]:postings.ptr[i + 1]]):
+                out[(names[int(key)], ids[int(d)])] = int(f)
+        return out
+
+    first = NewPostings()
+    for pid, terms in (("a", {"x": 1, "y": 2}), ("b", {"y": 1}), ("c", {"x": 3, "z": 1})):
+        first.add(pid, Counter(terms))
+    old = write_postings(tmp_path, ["a", "b", "c"], first, None, None)
+    assert table(old, ["a", "b", "c"]) == {("x", "a"): 1, ("y", "a"): 2, ("y", "b"): 1, ("x", "c"): 3, ("z", "c"): 1}
+    for doc_ids in (["a", "", "c", "b2", "d"],   # kept in order, new ones appended: the fast path
+                    ["c", "d", "a", "", "b2"]):  # renumbered out of order (a merge): the sorting path
+        more = NewPostings()
+        more.add("d", Counter({"z": 2}))
+        more.add("b2", Counter({"x": 1}))
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        out.mkdir()
+        got = write_postings(out, doc_ids, more, old, np.array([b"a", b"b", b"c"]))
+        assert table(got, doc_ids) == {("x", "a"): 1, ("y", "a"): 2, ("x", "c"): 3, ("z", "c"): 1,
+                                        ("z", "d"): 2, ("x", "b2"): 1}, doc_ids
+        assert list(got.lengths[[doc_ids.index("a"), doc_ids.index("d")]]) == [3, 2]
+        assert all((np.diff(got.docs[got.ptr[i]:got.ptr[i + 1]]) > 0).all() for i in range(len(got.terms)))
+        assert (np.asarray(got.terms)[1:] > np.asarray(got.terms)[:-1]).all()
