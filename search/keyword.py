@@ -9,8 +9,9 @@ from whoosh.searching import Searcher
 
 SEARCH_FIELDS = ("text",)  # headline and passage (see indexer.analysis.chunk_schema)
 TERM_FIELDS = ("text", "title")  # query terms in these fields are highlighted
-# A "?" that ends a word is a question mark, not a one-letter wildcard ("who won?").
-_QUESTION_MARK = re.compile(r"(?<=\w)\?+(?=[\s\"')]|$)")
+# A "?" that ends a word (or a closing bracket or quote) is a question mark, not a one-letter
+# wildcard ("who won?", "what is (MEDLARS)?"); one alone between spaces is punctuation too.
+_QUESTION_MARK = re.compile(r"(?:(?<=[\w)\]\"'])|(?<![^\s(]))\?+(?=[\s\"')\]]|$)")
 # In a question, interrogatives name no topic: "who", "what"... are left to the semantic side
 # (+0.006 nDCG@10 keyword, +0.002 hybrid on 1,500 squad-a questions).
 INTERROGATIVES = frozenset("who whom whose what which when where why how".split())

@@ -97,7 +97,8 @@ def _parser(searcher: Searcher) -> MultifieldParser:
     parser = MultifieldParser(list(SEARCH_FIELDS), searcher.schema, group=OrGroup)
     parser.add_plugin(FuzzyTermPlugin())
     # "+" and "-" only at the start of a word: "go-between" and "covid-19" are not exclusions.
-    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
+    # +word / -word only: a dash or plus standing alone ("Biden - Trump", "a -- b") is punctuation
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+(?=[^\s+-])", minusexpr=r"(?<![^\s(])-(?=[^\s+-])"))
     parser.add_plugin(DateParserPlugin(free=False))
     parser.add_plugin(FieldAliasPlugin({"published": ["date"]}))
     return parser

@@ -123,6 +123,18 @@ def test_hyphenated_words_are_not_exclusions(examples_index: Path) -> None:
             parsed = s.parse(text)
             assert parsed.constraint is None, (text, parsed.scoring)
         assert s.parse("measles -ferry").constraint is not None
+        for text in ("measles - ferry strike", "measles -- ferry", "ferry + strike"):  # a dash alone is punctuation
+            parsed = s.parse(text)
+            assert parsed.constraint is None and "ferri" in parsed.terms, (text, parsed.scoring)
+
+
+def test_a_question_mark_after_a_bracket_or_quote_is_not_a_wildcard(examples_index: Path) -> None:
+    from whoosh import query as wq
+
+    with Searcher(examples_index) as s:
+        for text in ("what is the ferry (strike)?", 'who said "ferry strike"?', "ferry strike ?"):
+            scoring = s.parse(text).scoring
+            assert not any(isinstance(q, wq.Wildcard) for q in [scoring, *scoring.children()]), (text, scoring)
 
 
 def test_repeated_words_of_a_long_query_weigh_more(examples_index: Path) -> None:
