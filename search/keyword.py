@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from whoosh import query as wq
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 SEARCH_FIELDS = ("text",)  # headline and passage (see indexer.analysis.chunk_schema)
@@ -88,3 +89,14 @@ def scores_of(searcher: Searcher, query: wq.Query, docnums: set[int]) -> dict[in
                     score = weighting.final(sub, doc, score)
                 scores[doc + offset] = float(score)
     return scores
+
+
+def terms_within(reader: IndexReader, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> set[str]:
+    """The index's words within ``maxdist`` edits of ``text``, segment by segment.
+
+    A single segment walks its term dictionary with a Levenshtein automaton (~50 ms at 91k
+    passages); Whoosh's reader over several segments instead computes the distance to every
+    word in Python (8 s at 91k passages, 411k words), so each segment is asked on its own.
+    """
+    return {word for sub, _ in reader.leaf_readers()
+            for word in sub.terms_within(fieldname, text, maxdist, prefix=prefix)}

@@ -28,7 +28,7 @@ from whoosh.searching import Searcher
 
 from indexer.analysis import text_analyzer
 
-from .keyword import SEARCH_FIELDS, TERM_FIELDS, keyword_text
+from .keyword import SEARCH_FIELDS, TERM_FIELDS, keyword_text, terms_within
 
 FILTER_FIELDS = ("source", "author", "url", "date", "published")
 _CONDITION = re.compile(r"""(?<![^\s(])(?P<field>source|author|url|date|published):"""
@@ -232,7 +232,7 @@ def _expand_fuzzy(query: wq.Query, text: str, searcher: Searcher) -> wq.Query:
     if isinstance(query, wq.FuzzyTerm) and query.fieldname in SEARCH_FIELDS:
         typed = text[query.startchar:query.endchar].split("~")[0] if query.startchar is not None else query.text
         reader = searcher.reader()
-        words = set(reader.terms_within(query.fieldname, typed.lower(), query.maxdist, query.prefixlength))
+        words = terms_within(reader, query.fieldname, typed.lower(), query.maxdist, query.prefixlength)
         stems = {token.text for word in words for token in text_analyzer()(word)} | {query.text}
         return wq.Or([wq.Term(query.fieldname, s, boost=query.boost) for s in sorted(stems)])
     return query.apply(lambda q: _expand_fuzzy(q, text, searcher)) if query.children() else query

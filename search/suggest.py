@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from whoosh.searching import Searcher
+from collections.abc import Iterator
 
-from .keyword import SEARCH_FIELDS
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+from whoosh.spelling import Corrector
+
+from .keyword import SEARCH_FIELDS, terms_within
 from .query import ParsedQuery
+
+
+class _SegmentCorrector(Corrector):
+    """Whoosh's reader corrector (closest first, then most frequent), asking each segment on its
+    own (see :func:`search.keyword.terms_within`)."""
+
+    def __init__(self, reader: IndexReader, fieldname: str) -> None:
+        self.reader, self.fieldname = reader, fieldname
+
+    def _suggestions(self, text: str, maxdist: int, prefix: int) -> Iterator[tuple[float, str]]:
+        spelling = self.reader.schema[self.fieldname].spelling_fieldname(self.fieldname)
+        for word in terms_within(self.reader, spelling, text, maxdist, prefix):
+            frequency = self.reader.frequency(self.fieldname, word) or 1
+            yield 0 - (maxdist + (1.0 / frequency * 0.5)), word
 
 
 def suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
@@ -15,7 +33,9 @@ def suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
     typed = " ".join(parsed.keyword_text.split()).lower()
     for maxdist in (1, 2):  # the closest spelling first, however common a farther one is
         try:
-            correction = searcher.correct_query(parsed.scoring, parsed.keyword_text, maxdist=maxdist)
+            correctors = {f: _SegmentCorrector(searcher.reader(), f) for f in SEARCH_FIELDS}
+            correction = searcher.correct_query(parsed.scoring, parsed.keyword_text, correctors=correctors,
+                                                maxdist=maxdist)
         except Exception:  # noqa: BLE001 - a suggestion is a nicety, never a failure
             return None
         corrected = " ".join(correction.string.split())

@@ -177,3 +177,22 @@ def test_write_postings_renumbers_in_any_order(tmp_path: Path) -> None:
         assert list(got.lengths[[doc_ids.index("a"), doc_ids.index("d")]]) == [3, 2]
         assert all((np.diff(got.docs[got.ptr[i]:got.ptr[i + 1]]) > 0).all() for i in range(len(got.terms)))
         assert (np.asarray(got.terms)[1:] > np.asarray(got.terms)[:-1]).all()
+
+
+def test_fuzzy_words_and_suggestions_come_from_every_segment(tmp_path: Path) -> None:
+    from search.keyword import terms_within
+
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    write_feed(feed, 0, 20, seed=1)
+    index_paths(idx, [str(feed)])
+    feed.write_text(json.dumps({"id": "late", "title": "Lighthouse keepers", "text": "The lighthouse keepers met."}) + "\n",
+                    encoding="utf-8")
+    index_paths(idx, [str(feed)])  # "lighthouse" lives in the second segment only
+    with Searcher(idx) as s:
+        reader = s.reader.searcher.reader()
+        assert len(reader.leaf_readers()) > 1
+        for word, dist in (("lighthuose", 2), ("harbor", 1), ("councel", 1)):
+            assert terms_within(reader, "spell_text", word, dist) == set(reader.terms_within("spell_text", word, dist))
+        assert "lighthouse" in terms_within(reader, "spell_text", "lighthose", 1)
+        assert [h.article_id for h in s.search("lighthose~", mode="keyword").hits] == ["late"]
+        assert s.search("lighthose keepers", mode="keyword").suggestion == "lighthouse keepers"
