@@ -18,6 +18,7 @@ new documents' terms, counted while they were written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections import Counter
@@ -45,6 +46,7 @@ def term_key(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little") or 1
 
 
+@functools.cache
 def _length_table() -> np.ndarray:
     from whoosh.util.numeric import byte_to_length, length_to_byte
 

@@ -34,6 +34,15 @@ def write_feed(path: Path, start: int, count: int, seed: int) -> None:
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
 
 
+def index_batches(tmp_path: Path, *batches: tuple[int, int, int]) -> Path:
+    """Index feeds of (first id, count, seed) one after another: a segment each."""
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    for start, count, seed in batches:
+        write_feed(feed, start, count, seed=seed)
+        index_paths(idx, [str(feed)])
+    return idx
+
+
 def assert_same_as_whoosh(index: Path) -> None:
     with Searcher(index) as s:
         assert s.reader.bm25 is not None
@@ -67,12 +76,9 @@ def test_flat_terms() -> None:
 
 
 def test_numpy_bm25_matches_whoosh_through_updates(tmp_path: Path) -> None:
-    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
-    write_feed(feed, 0, 40, seed=1)
-    index_paths(idx, [str(feed)])
+    idx = index_batches(tmp_path, (0, 40, 1))
     assert_same_as_whoosh(idx)
-    write_feed(feed, 30, 25, seed=2)  # a30..a39 change, a40..a54 are new
-    index_paths(idx, [str(feed)])
+    index_batches(tmp_path, (30, 25, 2))  # a30..a39 change, a40..a54 are new
     assert_same_as_whoosh(idx)
     with IndexUpdate(idx) as update:
         for i in range(0, 40, 3):
@@ -83,28 +89,19 @@ def test_numpy_bm25_matches_whoosh_through_updates(tmp_path: Path) -> None:
 
 
 def test_an_index_without_postings_is_searched_by_whoosh_and_gets_them_at_its_next_update(tmp_path: Path) -> None:
-    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
-    write_feed(feed, 0, 30, seed=3)
-    index_paths(idx, [str(feed)])
-    write_feed(feed, 20, 15, seed=4)
-    index_paths(idx, [str(feed)])  # two segments, some deleted documents
+    idx = index_batches(tmp_path, (0, 30, 3), (20, 15, 4))  # two segments, some deleted documents
     snap = snapshot_path(idx, read_manifest(idx).snapshot)
     for name in FILES.values():
         (snap / name).unlink()
     with Searcher(idx) as s:
         assert s.reader.bm25 is None and s.search("bank rates", mode="keyword").hits
-    write_feed(feed, 33, 5, seed=5)
-    index_paths(idx, [str(feed)])  # read from Whoosh's postings, then updated
+    index_batches(tmp_path, (33, 5, 5))  # read from Whoosh's postings, then updated
     assert Postings.exists(snapshot_path(idx, read_manifest(idx).snapshot)) and check_index(idx).ok
     assert_same_as_whoosh(idx)
 
 
 def test_whoosh_or_of_three_clauses_matches_on_several_segments(tmp_path: Path) -> None:
-    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
-    write_feed(feed, 0, 40, seed=1)
-    index_paths(idx, [str(feed)])
-    write_feed(feed, 30, 25, seed=2)
-    index_paths(idx, [str(feed)])
+    idx = index_batches(tmp_path, (0, 40, 1), (30, 25, 2))
     with Searcher(idx) as s:
         for text in ("harbour council vote", '"harbour council" vote storm'):
             scoring = s.parse(text).scoring
