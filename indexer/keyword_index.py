@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, FileIndex
 
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX, article_schema, chunk_schema
@@ -18,7 +17,7 @@ WRITER_LIMIT_MB = 256
 def create_indexes(directory: str | os.PathLike[str]) -> tuple[FileIndex, FileIndex]:
     """Create empty chunk and article indexes in ``directory``."""
     os.makedirs(directory, exist_ok=True)
-    storage = FileStorage(str(directory))
+    storage = MappedStorage(str(directory), readonly=False)
     return (storage.create_index(chunk_schema(), indexname=CHUNK_INDEX),
             storage.create_index(article_schema(), indexname=ARTICLE_INDEX))
 
@@ -34,18 +33,21 @@ def open_index(directory: str | os.PathLike[str], name: str) -> FileIndex:
 
 def open_writable(directory: str | os.PathLike[str], name: str) -> FileIndex:
     """Open a Whoosh index of a snapshot that is being built."""
-    return FileStorage(str(directory)).open_index(indexname=name)
+    return MappedStorage(str(directory), readonly=False).open_index(indexname=name)
 
 
 def chunk_ids_by_docnum(index: FileIndex) -> list[str]:
     """The passage id of every keyword document number ("" for deleted documents)."""
+    ids: list[str] = []
     with index.reader() as reader:
-        column = reader.column_reader("chunk_id")
-        ids = []
-        for docnum in range(reader.doc_count_all()):
-            value = "" if reader.is_deleted(docnum) else column[docnum]
-            ids.append(value.decode("utf-8") if isinstance(value, bytes) else str(value))
-        return ids
+        for sub, _ in reader.leaf_readers():  # segment by segment: a column is read whole
+            deleted = sub.is_deleted if sub.has_deletions() else None
+            for docnum, value in enumerate(sub.column_reader("chunk_id")):
+                if deleted is not None and deleted(docnum):
+                    ids.append("")
+                else:
+                    ids.append(value.decode("utf-8") if isinstance(value, bytes) else str(value))
+    return ids
 
 
 def to_datetime(iso: str | None) -> datetime | None:

@@ -70,10 +70,11 @@ class MappedFile(BufferFile):
 
 
 class MappedStorage(FileStorage):
-    """A read-only :class:`FileStorage` that opens every file as a :class:`MappedFile`."""
+    """A :class:`FileStorage` that opens every existing file as a :class:`MappedFile` (files it
+    creates are written as usual)."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path, supports_mmap=False, readonly=True)  # no mmap-and-copy of Whoosh's own
+    def __init__(self, path: str, *, readonly: bool = True) -> None:
+        super().__init__(path, supports_mmap=False, readonly=readonly)  # no mmap-and-copy of Whoosh's own
 
     def open_file(self, name: str, **kwargs: Any) -> StructFile:
         with open(self._fpath(name), "rb") as handle:
