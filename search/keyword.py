@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+
+if TYPE_CHECKING:
+    from .bm25 import BM25
 
 SEARCH_FIELDS = ("text",)  # headline and passage (see indexer.analysis.chunk_schema)
 TERM_FIELDS = ("text", "title")  # query terms in these fields are highlighted
@@ -38,20 +42,25 @@ def keyword_text(text: str) -> str:
 
 
 def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *, only: set[int] | None = None,
-                       constraint: wq.Query | None = None, newest_first: bool | None = None) -> dict[int, float]:
+                       constraint: wq.Query | None = None, newest_first: bool | None = None,
+                       bm25: BM25 | None = None) -> dict[int, float]:
     """``{document number: BM25F score}`` of the best ``limit`` passages (``None``: all of them).
 
     ``only`` restricts them to some documents, ``constraint`` to those matching a query;
-    ``newest_first`` (True/False) takes them in date order instead of by score.
+    ``newest_first`` (True/False) takes them in date order instead of by score. With ``bm25``
+    (the snapshot's numpy postings), a plain query is scored there, with the same scores.
     """
     if query is wq.NullQuery:
         return {}
+    terms = bm25.handles(query) if bm25 is not None and newest_first is None else None
     if only is not None and constraint is None and newest_first is None:
-        return scores_of(searcher, query, only)
+        return bm25.scores_of(terms, only) if bm25 is not None and terms is not None else scores_of(searcher, query, only)
     allowed = only
     if constraint is not None:
         matching = set(searcher.docs_for_query(constraint))
         allowed = matching if allowed is None else allowed & matching
+    if bm25 is not None and terms is not None:
+        return bm25.top(terms, limit, allowed)
     options = {} if newest_first is None else {"sortedby": "published", "reverse": newest_first}
     results = searcher.search(query, limit=limit, filter=allowed, terms=False, **options)
     return {hit.docnum: float(hit.score) if hit.score is not None else 0.0 for hit in results}

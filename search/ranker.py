@@ -14,7 +14,6 @@ import os
 from datetime import date
 
 import numpy as np
-from whoosh import query as wq
 
 from indexer import embed
 from indexer.errors import IndexFormatError, ModelMismatchError, QueryError
@@ -112,8 +111,8 @@ class Searcher:
         if parsed.constraint is not None:
             allowed = np.fromiter(searcher.docs_for_query(parsed.constraint), dtype=np.int64)
         if mode != "semantic":
-            found.keyword.update(self._keyword(parsed.scoring, depth, constraint=parsed.constraint,
-                                               newest_first=newest_first))
+            found.keyword.update(keyword_candidates(searcher, parsed.scoring, depth, constraint=parsed.constraint,
+                                                    newest_first=newest_first, bm25=self.reader.bm25))
         if mode != "keyword" and len(store) and parsed.semantic_text and (allowed is None or len(allowed)):
             found.qvec = query_vector if query_vector is not None else self.encoder.encode([parsed.semantic_text])[0]
             if len(found.qvec) != store.dim:
@@ -125,26 +124,10 @@ class Searcher:
             found.semantic.update(store.scores_at(found.qvec, [d for d in found.keyword if d not in found.semantic]))
             missing = {d for d in found.semantic if d not in found.keyword}
             if missing:
-                found.keyword.update(self._keyword(parsed.scoring, len(missing), only=missing))
+                found.keyword.update(keyword_candidates(searcher, parsed.scoring, len(missing), only=missing,
+                                                        bm25=self.reader.bm25))
             found.anchored = anchored_docs(searcher, parsed.scoring, set(found.keyword))
         return found
-
-    def _keyword(self, query: wq.Query, limit: int | None, *, only: set[int] | None = None,
-                 constraint: wq.Query | None = None, newest_first: bool | None = None) -> dict[int, float]:
-        """Keyword candidates: vectorised BM25 for a plain query, Whoosh for anything else (same scores)."""
-        bm25 = self.reader.bm25
-        terms = bm25.handles(query) if bm25 is not None and newest_first is None else None
-        if terms is None:
-            return keyword_candidates(self.reader.searcher, query, limit, only=only, constraint=constraint,
-                                      newest_first=newest_first)
-        assert bm25 is not None
-        allowed = only
-        if constraint is not None:
-            matching = set(self.reader.searcher.docs_for_query(constraint))
-            allowed = matching if allowed is None else allowed & matching
-        elif only is not None:
-            return bm25.scores_of(terms, only)
-        return bm25.top(terms, limit, allowed)
 
     def rank(self, found: Candidates, *, fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT,
              limit: int | None = None) -> Ranked:

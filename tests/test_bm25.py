@@ -52,13 +52,14 @@ def assert_same_as_whoosh(index: Path) -> None:
             if s.reader.bm25.handles(scoring) is None:
                 continue
             whoosh = keyword_candidates(searcher, scoring, None)
-            numpy_ = s._keyword(scoring, None)
+            bm25 = s.reader.bm25
+            numpy_ = keyword_candidates(searcher, scoring, None, bm25=bm25)
             assert set(numpy_) == set(whoosh), text
             assert all(abs(numpy_[d] - whoosh[d]) <= 1e-9 * max(1.0, whoosh[d]) for d in whoosh), text
-            top = s._keyword(scoring, 5)
+            top = keyword_candidates(searcher, scoring, 5, bm25=bm25)
             assert sorted(top.values(), reverse=True) == pytest.approx(sorted(whoosh.values(), reverse=True)[:5])
             some = set(list(whoosh)[::2]) | {0}
-            assert s._keyword(scoring, None, only=some) == pytest.approx({d: whoosh[d] for d in some if d in whoosh})
+            assert keyword_candidates(searcher, scoring, None, only=some, bm25=bm25) == pytest.approx({d: whoosh[d] for d in some if d in whoosh})
         reader = searcher.reader()
         lengths = s.reader.postings.lengths
         for d in range(reader.doc_count_all()):
