@@ -43,12 +43,13 @@ def keyword_text(text: str) -> str:
 
 def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *, only: set[int] | None = None,
                        constraint: wq.Query | None = None, newest_first: bool | None = None,
-                       bm25: BM25 | None = None) -> dict[int, float]:
+                       bm25: BM25 | None = None, matching: set[int] | None = None) -> dict[int, float]:
     """``{document number: BM25F score}`` of the best ``limit`` passages (``None``: all of them).
 
     ``only`` restricts them to some documents, ``constraint`` to those matching a query;
     ``newest_first`` (True/False) takes them in date order instead of by score. With ``bm25``
     (the snapshot's numpy postings), a plain query is scored there, with the same scores.
+    ``matching``: the documents that meet ``constraint``, when the caller has them already.
     """
     if query is wq.NullQuery:
         return {}
@@ -57,7 +58,8 @@ def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *
         return bm25.scores_of(terms, only) if bm25 is not None and terms is not None else scores_of(searcher, query, only)
     allowed = only
     if constraint is not None:
-        matching = set(searcher.docs_for_query(constraint))
+        if matching is None:
+            matching = set(searcher.docs_for_query(constraint))
         allowed = matching if allowed is None else allowed & matching
     if bm25 is not None and terms is not None:
         return bm25.top(terms, limit, allowed)

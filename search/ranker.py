@@ -111,8 +111,9 @@ class Searcher:
         if parsed.constraint is not None:
             allowed = np.fromiter(searcher.docs_for_query(parsed.constraint), dtype=np.int64)
         if mode != "semantic":
-            found.keyword.update(keyword_candidates(searcher, parsed.scoring, depth, constraint=parsed.constraint,
-                                                    newest_first=newest_first, bm25=self.reader.bm25))
+            found.keyword.update(keyword_candidates(
+                searcher, parsed.scoring, depth, constraint=parsed.constraint, newest_first=newest_first,
+                bm25=self.reader.bm25, matching=None if allowed is None else set(allowed.tolist())))
         if mode != "keyword" and len(store) and parsed.semantic_text and (allowed is None or len(allowed)):
             found.qvec = query_vector if query_vector is not None else self.encoder.encode([parsed.semantic_text])[0]
             if len(found.qvec) != store.dim:
