@@ -101,6 +101,24 @@ def _check_articles(report: CheckReport, doc_ids: list[str], articles_ix: object
         report.problems.append(f"{len(wrong)} article(s) do not have all their passages (e.g. {wrong[0]!r})")
     if orphans:
         report.problems.append(f"{len(orphans)} article(s) have passages but no stored article (e.g. {orphans[0]!r})")
+    scattered = scattered_article(doc_ids)
+    if scattered is not None:
+        report.problems.append(f"the passages of {scattered!r} are not consecutive keyword documents")
+
+
+def scattered_article(doc_ids: list[str]) -> str | None:
+    """An article whose passages are not consecutive documents numbered from ``#0`` (None: all are),
+    as article scoring (``search.bm25.article_numbers``) needs them."""
+    previous = ("", -1)
+    for cid in doc_ids:
+        if not cid:
+            continue
+        article, _, number = cid.rpartition("#")
+        n = int(number) if number.isdigit() else -1
+        if (n, article == previous[0]) not in ((0, False), (previous[1] + 1, True)):
+            return article
+        previous = (article, n)
+    return None
 
 
 def _check_postings(report: CheckReport, snap: Path, store: VectorStore) -> None:

@@ -21,7 +21,7 @@ def explain_hit(store: VectorStore, found: Candidates, docnum: int, fusion_metho
     """The scores, ranks and arithmetic behind one hit (its best passage ``docnum``)."""
     kw, sem = found.keyword.get(docnum), found.semantic.get(docnum)
     if found.mode == "keyword":
-        how = f"keyword mode: BM25F score {kw:.4f}" if kw is not None else "keyword mode"
+        how = f"keyword mode: BM25 score {kw:.4f}" if kw is not None else "keyword mode"
     elif found.mode == "semantic":
         how = f"semantic mode: cosine similarity {sem:.4f}" if sem is not None else "semantic mode"
     elif fusion_method == "rrf":
@@ -63,9 +63,10 @@ def explain_article(searcher, text: str, article_id: str, *, mode: str = "hybrid
                     "so it cannot appear in any mode"]
         lines.append(f"conditions: {parsed.constraint} (met)")
     per_article = lambda run: fusion.collapse(run, lambda d: store.chunk_id(d).rsplit("#", 1)[0])  # noqa: E731
-    keyword = per_article(keyword_candidates(reader.searcher, parsed.scoring, None, constraint=parsed.constraint))
+    keyword = per_article(keyword_candidates(reader.searcher, parsed.scoring, None, constraint=parsed.constraint,
+                                             bm25=reader.bm25))
     kw_rank = _article_rank(keyword, article_id)
-    lines.append(f"keyword side: {'no keyword match' if kw_rank is None else f'rank {kw_rank} of {len(keyword)} matching articles, BM25F {keyword[article_id][0]:.3f}'}")
+    lines.append(f"keyword side: {'no keyword match' if kw_rank is None else f'rank {kw_rank} of {len(keyword)} matching articles, BM25 {keyword[article_id][0]:.3f}'}")
     if mode != "keyword" and len(store):
         qvec = searcher.encoder.encode([parsed.semantic_text])[0]
         scores = np.asarray(store.vectors, dtype=np.float32) @ qvec

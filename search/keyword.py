@@ -44,11 +44,12 @@ def keyword_text(text: str) -> str:
 def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *, only: set[int] | None = None,
                        constraint: wq.Query | None = None, newest_first: bool | None = None,
                        bm25: BM25 | None = None, matching: set[int] | None = None) -> dict[int, float]:
-    """``{document number: BM25F score}`` of the best ``limit`` passages (``None``: all of them).
+    """``{document number: BM25 score}`` of the best ``limit`` passages (``None``: all of them);
+    a plain query scored by ``bm25`` per article gives each article's score to its best passage.
 
     ``only`` restricts them to some documents, ``constraint`` to those matching a query;
     ``newest_first`` (True/False) takes them in date order instead of by score. With ``bm25``
-    (the snapshot's numpy postings), a plain query is scored there, with the same scores.
+    (the snapshot's numpy postings), a plain query is scored there.
     ``matching``: the documents that meet ``constraint``, when the caller has them already.
     """
     if query is wq.NullQuery:

@@ -6,6 +6,8 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from whoosh.searching import Searcher
 
 from indexer.analysis import ARTICLE_INDEX, CHUNK_INDEX
@@ -15,7 +17,7 @@ from indexer.layout import Manifest, read_manifest, snapshot_path
 from indexer.postings import Postings
 from indexer.vector_store import VectorStore
 
-from .bm25 import BM25
+from .bm25 import BM25, article_numbers
 from .scoring import LuceneBM25F
 
 _ATTEMPTS = 3
@@ -47,7 +49,10 @@ class IndexReader:
         """Vectorised BM25 over the snapshot's postings (None for indexes built without them)."""
         if self.postings is None or len(self.postings) != len(self.store.ids):
             return None
-        return BM25(self.postings, self.searcher)
+        articles = article_numbers(self.store.ids)
+        if bool(np.any((articles < 0) & self.store.live)):  # not grouped as written: score passages
+            articles = None
+        return BM25(self.postings, self.searcher, articles)
 
     @cached_property
     def articles(self) -> Searcher:

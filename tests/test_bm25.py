@@ -1,5 +1,6 @@
-"""Vectorised BM25 over the numpy postings scores exactly what Whoosh's BM25F scores, and stays
-aligned with the keyword documents through additions, replacements and removals."""
+"""Vectorised BM25 over the numpy postings scores passages exactly as Whoosh's BM25F does, and
+articles as their pooled passages, and stays aligned with the keyword documents through
+additions, replacements and removals."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from indexer.check import check_index
 from indexer.layout import read_manifest, snapshot_path
 from indexer.postings import FILES, Postings
 from indexer.update import IndexUpdate
-from search.bm25 import flat_terms
+from search.bm25 import BM25, article_numbers, flat_terms
 from search.keyword import keyword_candidates
 from search.ranker import Searcher
+from search.scoring import bm25_idf
 
 WORDS = ("bank rates inflation solar farm reservoir council vote harbour wheat exports storm "
          "river election minister budget school teachers strike train station fares").split()
@@ -29,8 +31,9 @@ def write_feed(path: Path, start: int, count: int, seed: int) -> None:
     rng = random.Random(seed)
     rows = []
     for i in range(start, start + count):
-        words = [rng.choice(WORDS) for _ in range(rng.randint(5, 220))]
-        rows.append({"id": f"a{i}", "title": " ".join(rng.sample(WORDS, 3)) if i % 3 else "", "text": " ".join(words) + "."})
+        words = [rng.choice(WORDS) for _ in range(rng.randint(5, 400))]
+        sentences = [" ".join(words[j:j + 12]) + "." for j in range(0, len(words), 12)]
+        rows.append({"id": f"a{i}", "title": " ".join(rng.sample(WORDS, 3)) if i % 3 else "", "text": " ".join(sentences)})
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
 
 
@@ -45,14 +48,14 @@ def index_batches(tmp_path: Path, *batches: tuple[int, int, int]) -> Path:
 
 def assert_same_as_whoosh(index: Path) -> None:
     with Searcher(index) as s:
-        assert s.reader.bm25 is not None
+        assert s.reader.bm25 is not None and s.reader.postings is not None
         searcher = s.reader.searcher
+        bm25 = BM25(s.reader.postings, searcher)  # per passage
         for text in QUERIES:
             scoring = s.parse(text).scoring
-            if s.reader.bm25.handles(scoring) is None:
+            if bm25.handles(scoring) is None:
                 continue
             whoosh = keyword_candidates(searcher, scoring, None)
-            bm25 = s.reader.bm25
             numpy_ = keyword_candidates(searcher, scoring, None, bm25=bm25)
             assert set(numpy_) == set(whoosh), text
             assert all(abs(numpy_[d] - whoosh[d]) <= 1e-9 * max(1.0, whoosh[d]) for d in whoosh), text
@@ -65,6 +68,79 @@ def assert_same_as_whoosh(index: Path) -> None:
         for d in range(reader.doc_count_all()):
             if not reader.is_deleted(d):
                 assert lengths[d] == reader.doc_field_length(d, "text"), d
+
+
+def pooled_by_hand(s: Searcher, text: str) -> tuple[dict[str, float], dict[str, dict[int, float]]]:
+    """Article BM25 of every matching article (its passages as one document), computed from
+    Whoosh's own postings and field lengths, and each article's passages' Whoosh scores."""
+    searcher = s.reader.searcher
+    reader = searcher.reader()
+    article_of = {d: searcher.stored_fields(d)["chunk_id"].rsplit("#", 1)[0]
+                  for d in range(reader.doc_count_all()) if not reader.is_deleted(d)}
+    lengths: dict[str, float] = {}
+    for d, a in article_of.items():
+        lengths[a] = lengths.get(a, 0.0) + reader.doc_field_length(d, "text")
+    avg = sum(lengths.values()) / len(lengths)
+    scores: dict[str, float] = {}
+    for field, term, boost in flat_terms(s.parse(text).scoring) or []:
+        tf: dict[str, float] = {}
+        if (field, term) in reader:
+            for d, w in reader.postings(field, term).items_as("weight"):
+                if d in article_of:
+                    tf[article_of[d]] = tf.get(article_of[d], 0.0) + w
+        idf = bm25_idf(len(tf), len(lengths))
+        for a, f in tf.items():
+            scores[a] = scores.get(a, 0.0) + boost * idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * lengths[a] / avg))
+    passages: dict[str, dict[int, float]] = {}
+    for d, score in keyword_candidates(searcher, s.parse(text).scoring, None).items():
+        passages.setdefault(article_of[d], {})[d] = score
+    return scores, passages
+
+
+def assert_articles_pooled(index: Path) -> None:
+    with Searcher(index) as s:
+        bm25 = s.reader.bm25
+        assert bm25 is not None and bm25.articles is not None
+        for text in QUERIES:
+            scoring = s.parse(text).scoring
+            if bm25.handles(scoring) is None:
+                continue
+            expected, passages = pooled_by_hand(s, text)
+            found = keyword_candidates(s.reader.searcher, scoring, None, bm25=bm25)
+            got = {s.reader.store.chunk_id(d).rsplit("#", 1)[0]: (d, v) for d, v in found.items()}
+            assert len(got) == len(found) and set(got) == set(expected), text
+            for article, (d, value) in got.items():
+                assert value == pytest.approx(expected[article], rel=1e-9), (text, article)
+                best = max(passages[article].values())
+                assert passages[article][d] == best, (text, article)  # its best passage stands for it
+            top = keyword_candidates(s.reader.searcher, scoring, 3, bm25=bm25)
+            assert sorted(top.values(), reverse=True) == pytest.approx(sorted(expected.values(), reverse=True)[:3])
+            some = set(list(found)[::2]) | {0, 1}
+            by_docnum = keyword_candidates(s.reader.searcher, scoring, None, only=some, bm25=bm25)
+            for d in some:
+                article = s.reader.store.chunk_id(d).rsplit("#", 1)[0]
+                assert by_docnum.get(d) == (pytest.approx(expected[article]) if article in expected else None)
+
+
+def test_article_numbers_follow_the_passage_ids() -> None:
+    import numpy as np
+
+    ids = np.array([b"a#0", b"a#1", b"", b"b#0", b"x#10#0", b"x#10#1", b"c#0"])
+    assert article_numbers(ids).tolist() == [0, 0, -1, 1, 2, 2, 3]
+
+
+def test_articles_are_scored_as_their_passages_pooled_through_updates(tmp_path: Path) -> None:
+    idx = index_batches(tmp_path, (0, 40, 1))
+    with Searcher(idx) as s:  # the feed has articles of one, two and three passages
+        assert len(s.reader.store.ids) > 50
+    assert_articles_pooled(idx)
+    index_batches(tmp_path, (30, 25, 2))
+    assert_articles_pooled(idx)
+    with IndexUpdate(idx) as update:
+        for i in range(0, 40, 3):
+            update.remove(f"a{i}")
+        update.commit()
+    assert_articles_pooled(idx)
 
 
 def test_flat_terms() -> None:
@@ -194,3 +270,13 @@ def test_fuzzy_words_and_suggestions_come_from_every_segment(tmp_path: Path) -> 
         assert "lighthouse" in terms_within(reader, "spell_text", "lighthose", 1)
         assert [h.article_id for h in s.search("lighthose~", mode="keyword").hits] == ["late"]
         assert s.search("lighthose keepers", mode="keyword").suggestion == "lighthouse keepers"
+
+
+def test_check_finds_an_article_whose_passages_are_not_consecutive() -> None:
+    from indexer.check import scattered_article
+
+    assert scattered_article(["a#0", "a#1", "", "b#0", "x#1#0", "x#1#1", "c#0"]) is None
+    assert scattered_article(["a#0", "b#0", "a#1"]) == "a"
+    assert scattered_article(["a#1", "a#2"]) == "a"
+    assert scattered_article(["a#0", "a#2"]) == "a"
+    assert scattered_article(["a#0", "a#0"]) == "a"

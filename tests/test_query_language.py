@@ -89,7 +89,7 @@ def test_facets_suggestions_and_explanations(examples_index: Path) -> None:
         assert ("Island Courier", 1) in results.facets.sources
         assert sum(n for _, n in results.facets.months) == results.facets.articles
         why = results.explanations[results.hits[0].article_id]
-        assert why.keyword_rank == 1 and why.fusion.startswith("keyword mode: BM25F score")
+        assert why.keyword_rank == 1 and why.fusion.startswith("keyword mode: BM25 score")
         assert set(why.matched_terms) <= {"ferri", "harbour"} and why.matched_terms
         assert s.search("wheet harvst", mode="keyword").suggestion == "wheat harvest"
         assert s.search("wheat harvest", mode="keyword").suggestion is None
