@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 FILES = {"terms": "postings_terms.npy", "ptr": "postings_ptr.npy", "docs": "postings_docs.npy",
          "tf": "postings_tf.npy", "lengths": "postings_len.npy"}
 MAX_TF = np.iinfo(np.uint16).max
+NEW_POSTINGS = "new-postings"  # an update's counted postings (.keys, .tf), before they are merged in
 
 
 def term_key(term: str) -> int:
@@ -136,12 +138,25 @@ def cloned_postings(directory: str | os.PathLike[str], index: FileIndex) -> Post
 
 
 class NewPostings:
-    """Term counts of the documents written by an update, in the order they were written."""
+    """Term counts of the documents written by an update, in the order they were written.
 
-    def __init__(self) -> None:
+    The counts go to two raw files (``<path>.keys``: uint64 term keys, ``<path>.tf``: uint16
+    frequencies) a block at a time, so memory holds one block, not every new posting (about 1.6
+    KiB per passage as Python objects: 1.6 GiB for a million passages); without ``path`` they
+    stay in memory. :meth:`read` maps them back at commit.
+    """
+
+    BLOCK = 1 << 20  # postings buffered before a write
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.ids: list[str] = []
-        self.keys: list[np.ndarray] = []
-        self.counts: list[np.ndarray] = []
+        self.sizes = array("q")  # distinct terms per document
+        self.lengths = array("q")  # tokens per document (its field length)
+        self.path = None if path is None else Path(path)
+        self._keys: list[np.ndarray] = []
+        self._tf: list[np.ndarray] = []
+        self._buffered = 0
+        self._written = 0
         self._cache: dict[str, int] = {}
 
     def add(self, passage_id: str, terms: Counter[str]) -> None:
@@ -149,9 +164,42 @@ class NewPostings:
         cache = self._cache
         keys = np.fromiter((cache[t] if t in cache else cache.setdefault(t, term_key(t)) for t in terms),
                            dtype=np.uint64, count=len(terms))
+        counts = np.fromiter(terms.values(), dtype=np.int64, count=len(terms))
         self.ids.append(passage_id)
-        self.keys.append(keys)
-        self.counts.append(np.fromiter(terms.values(), dtype=np.int64, count=len(terms)))
+        self.sizes.append(len(keys))
+        self.lengths.append(int(counts.sum()))
+        self._keys.append(keys)
+        self._tf.append(np.minimum(counts, MAX_TF).astype(np.uint16))
+        self._buffered += len(keys)
+        if self.path is not None and self._buffered >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self.path is not None
+        if not self._keys:
+            return
+        for suffix, parts in ((".keys", self._keys), (".tf", self._tf)):
+            with open(self.path.with_name(self.path.name + suffix), "ab") as handle:
+                np.concatenate(parts).tofile(handle)
+        self._written += self._buffered
+        self._keys, self._tf, self._buffered = [], [], 0
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(term keys, frequencies)`` of every document, concatenated in writing order."""
+        if self.path is None or not self._written:
+            if not self._keys:
+                return np.zeros(0, np.uint64), np.zeros(0, np.uint16)
+            return np.concatenate(self._keys), np.concatenate(self._tf)
+        self._flush()
+        return (np.memmap(self.path.with_name(self.path.name + ".keys"), dtype=np.uint64, mode="r"),
+                np.memmap(self.path.with_name(self.path.name + ".tf"), dtype=np.uint16, mode="r"))
+
+    def discard(self) -> None:
+        """Delete the spool files."""
+        if self.path is not None:
+            for suffix in (".keys", ".tf"):
+                self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+        self._keys, self._tf, self._buffered, self._written = [], [], 0, 0
 
 
 def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str], new: NewPostings,
@@ -180,13 +228,12 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str], ne
     lengths = np.zeros(len(keys), dtype=np.int64)
     new_terms, new_docs_rep, new_tf = np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint16)
     if new.ids:
-        sizes = np.array([len(k) for k in new.keys], dtype=np.int64)
-        counts = np.concatenate(new.counts)
-        new_terms, new_docs_rep = np.concatenate(new.keys), np.repeat(new_docs, sizes)
-        new_tf = np.minimum(counts, MAX_TF).astype(np.uint16)
+        new_terms, new_tf = new.read()
+        new_docs_rep = np.repeat(new_docs, np.frombuffer(new.sizes, dtype=np.int64))
         sort = np.lexsort((new_docs_rep, new_terms))
         new_terms, new_docs_rep, new_tf = new_terms[sort], new_docs_rep[sort], new_tf[sort]
-        lengths[new_docs] = [int(c.sum()) for c in new.counts]
+        del sort
+        lengths[new_docs] = np.frombuffer(new.lengths, dtype=np.int64)
     quantised = whoosh_lengths(lengths)
     terms, docs, tf = new_terms, new_docs_rep, new_tf
     if old is not None and old_ids is not None and len(old.docs):

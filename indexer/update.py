@@ -25,7 +25,7 @@ from .keyword_index import WRITER_LIMIT_MB, chunk_ids_by_docnum, create_indexes,
 from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
                      snapshot_path, write_manifest)
 from .lock import DEFAULT_TIMEOUT, WriteLock
-from .postings import NewPostings, cloned_postings, write_postings
+from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
@@ -132,7 +132,7 @@ class IndexUpdate:
         self.article_writer: IndexWriter = self.article_ix.writer()
         self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
         self.old_postings = None if self.store is None else cloned_postings(self.dir, self.chunk_ix)
-        self.new_postings = NewPostings()
+        self.new_postings = NewPostings(self.dir / NEW_POSTINGS)
         self.analyzer = self.chunk_ix.schema["text"].analyzer
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -143,7 +143,7 @@ class IndexUpdate:
             self.lock.release()
 
     def _abort(self) -> None:
-        closers = [self.queue.discard, self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close]
+        closers = [self.queue.discard, self.new_postings.discard, self.chunk_writer.cancel, self.article_writer.cancel, self.articles.close]
         for closer in closers:
             try:
                 closer()
@@ -269,6 +269,7 @@ class IndexUpdate:
         doc_ids = chunk_ids_by_docnum(self.chunk_ix)
         write_postings(self.dir, doc_ids, self.new_postings, self.old_postings,
                        self.store.ids if self.store is not None else None)
+        self.new_postings.discard()
         store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()

@@ -280,3 +280,22 @@ def test_check_finds_an_article_whose_passages_are_not_consecutive() -> None:
     assert scattered_article(["a#1", "a#2"]) == "a"
     assert scattered_article(["a#0", "a#2"]) == "a"
     assert scattered_article(["a#0", "a#0"]) == "a"
+
+
+def test_new_postings_spooled_to_disk_a_block_at_a_time_give_the_same_scores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.postings import NEW_POSTINGS, NewPostings
+
+    flushed: list[int] = []
+    real_flush = NewPostings._flush
+
+    def counting_flush(self: NewPostings) -> None:
+        flushed.append(self._buffered)
+        real_flush(self)
+
+    monkeypatch.setattr(NewPostings, "BLOCK", 200)
+    monkeypatch.setattr(NewPostings, "_flush", counting_flush)
+    idx = index_batches(tmp_path, (0, 40, 1), (30, 25, 2))
+    assert len([n for n in flushed if n]) > 5 and max(flushed) < 200 + 60  # a block, then a write
+    assert_same_as_whoosh(idx)
+    assert_articles_pooled(idx)
+    assert not list(idx.rglob(f"{NEW_POSTINGS}*"))  # the spool is gone after the commit
