@@ -22,8 +22,7 @@ import functools
 import hashlib
 import os
 from array import array
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,9 +42,10 @@ MAX_TF = np.iinfo(np.uint16).max
 NEW_POSTINGS = "new-postings"  # an update's counted postings (.keys, .tf), before they are merged in
 
 
-def term_key(term: str) -> int:
-    """A stable 64-bit hash of an analysed term (blake2b; 0 is never returned)."""
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little") or 1
+def term_key(term: str | bytes) -> int:
+    """A stable 64-bit hash of an analysed term (blake2b of its UTF-8; 0 is never returned)."""
+    data = term if isinstance(term, bytes) else term.encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") or 1
 
 
 @functools.cache
@@ -157,10 +157,11 @@ class NewPostings:
         self._tf: list[np.ndarray] = []
         self._buffered = 0
         self._written = 0
-        self._cache: dict[str, int] = {}
+        self._cache: dict[str | bytes, int] = {}
 
-    def add(self, passage_id: str, terms: Counter[str]) -> None:
-        """Record one document's analysed terms."""
+    def add(self, passage_id: str, terms: Mapping[str, int] | Mapping[bytes, int]) -> None:
+        """Record one document's analysed terms and their frequencies (distinct terms, as text or
+        UTF-8)."""
         cache = self._cache
         keys = np.fromiter((cache[t] if t in cache else cache.setdefault(t, term_key(t)) for t in terms),
                            dtype=np.uint64, count=len(terms))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,7 +132,21 @@ class IndexUpdate:
         self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
         self.old_postings = None if self.store is None else cloned_postings(self.dir, self.chunk_ix)
         self.new_postings = NewPostings(self.dir / NEW_POSTINGS)
-        self.analyzer = self.chunk_ix.schema["text"].analyzer
+        self._posted: dict[bytes, int] = {}
+        self._capture_postings()
+
+    def _capture_postings(self) -> None:
+        """Count the scored field's postings as Whoosh adds them (term, document, weight = the
+        term's frequency), so a passage is analysed once, by Whoosh, for both indexes."""
+        pool = self.chunk_writer.pool
+        add, posted = pool.add, self._posted
+
+        def counting_add(item: tuple) -> None:  # (field, term bytes, docnum, weight, value bytes)
+            if item[0] == "text":
+                posted[item[1]] = int(item[3])
+            add(item)
+
+        pool.add = counting_add
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
@@ -220,12 +233,13 @@ class IndexUpdate:
         published = to_datetime(article.published)
         for chunk in chunks:
             text = f"{article.title}\n" * self.settings.title_weight + chunk.text if article.title else chunk.text
-            self.new_postings.add(chunk.chunk_id, Counter(t.text for t in self.analyzer(text)))
+            self._posted.clear()
             self.chunk_writer.add_document(
                 chunk_id=chunk.chunk_id, article_id=article.article_id, position=chunk.position, text=text,
                 title=article.title, body=chunk.text, published=published, date=article.published,
                 source=article.source or None, author=article.author or None, url=article.url or None,
                 start=chunk.start, end=chunk.end)
+            self.new_postings.add(chunk.chunk_id, self._posted)
             prefix = f"{article.title}\n" if self.settings.embed_title and article.title else ""
             self.queue.add(chunk.chunk_id, prefix + chunk.text)
         self.article_writer.add_document(
