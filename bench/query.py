@@ -189,6 +189,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="cold CLI runs per mode (median)")
     parser.add_argument("--cli-query", help="the query of the cold CLI runs (default: the first 2-word query)")
     parser.add_argument("--no-tantivy", action="store_true")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="skip bm25s and tantivy (at a million passages they take minutes and GiBs to build)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     from indexer.layout import index_exists
@@ -217,7 +219,8 @@ def _run(args: argparse.Namespace, work: Path, have_index: bool) -> int:
     ours = spawned(measure_child, str(index_dir), texts, list(MODES), args.warmup)
 
     base: dict[str, Any] = {}
-    found, missing = baselines(work, args.no_tantivy)
+    found, missing = ([], {"bm25s": "--no-baselines", "tantivy": "--no-baselines"}) if args.no_baselines \
+        else baselines(work, args.no_tantivy)
     scored = keyword_texts(rows, settings)
     for engine in found:
         print(f"{engine.name}: indexing and querying the same passages ...", flush=True)
