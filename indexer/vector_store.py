@@ -159,7 +159,9 @@ class VectorStore:
         if not len(self.ids) or k <= 0:
             return []
         if allowed is not None:
-            rows = np.unique(np.asarray(allowed, dtype=np.int64))
+            rows = np.asarray(allowed, dtype=np.int64)
+            if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):  # not already sorted and distinct
+                rows = np.unique(rows)
             rows = rows[(rows >= 0) & (rows < len(self.ids))]
             rows = rows[self.live[rows]]
         else:

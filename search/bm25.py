@@ -1,8 +1,9 @@
 """Vectorised BM25 over the snapshot's numpy postings, for plain keyword queries.
 
-A query that is a word or an OR of words over the scored field (what most searches are) is
-scored here, term by term with numpy; anything else (phrases, prefixes, AND/NOT, conditions on
-other fields) goes to Whoosh, passage by passage.
+A query that is a word, a prefix (``poly*``, as the words it expands to) or an OR of them over
+the scored field (what most searches are), with words excluded by the query's conditions, is
+scored here, term by term with numpy; anything else (phrases, AND, conditions on other fields
+inside the scored query) goes to Whoosh, passage by passage.
 
 Passage scores are exactly Whoosh's BM25F (Lucene's idf, the same k1 and b, Whoosh's document
 frequencies, average length and stored field lengths). Given each passage's article
@@ -16,7 +17,7 @@ README "Search quality").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from whoosh import query as wq
@@ -27,16 +28,28 @@ from indexer.postings import Postings, term_key
 from .keyword import SEARCH_FIELDS
 from .scoring import LuceneBM25F, bm25_idf
 
+# A prefix that stands for more words than this is left to Whoosh (its matcher scores each
+# match with a constant instead of BM25, and does not pay per word).
+MAX_EXPANSION = 1000
 
-def flat_terms(query: wq.Query) -> list[tuple[str, str, float]] | None:
-    """``[(field, term, boost)]`` when ``query`` is a term or an OR of terms (None otherwise)."""
+
+def flat_terms(query: wq.Query, expand: Callable[[wq.Prefix], list[str] | None] | None = None,
+               ) -> list[tuple[str, str, float]] | None:
+    """``[(field, term, boost)]`` when ``query`` is a term or an OR of terms (None otherwise).
+
+    With ``expand``, a prefix (``poly*``) counts as the OR of the index's words it expands to
+    (``expand`` returns None when it will not expand one).
+    """
     if isinstance(query, wq.Term) and type(query) is wq.Term:
         text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
         return [(query.fieldname, text, float(query.boost))]
+    if type(query) is wq.Prefix and expand is not None:
+        words = expand(query)
+        return None if words is None else [(query.fieldname, w, float(query.boost)) for w in words]
     if type(query) is wq.Or and getattr(query, "scale", None) is None:
         out: list[tuple[str, str, float]] = []
         for sub in query.subqueries:
-            terms = flat_terms(sub)
+            terms = flat_terms(sub, expand)
             if terms is None:
                 return None
             out += [(f, t, b * float(query.boost)) for f, t, b in terms]
@@ -80,10 +93,19 @@ class BM25:
         """The query's terms when this scorer can score it, else None."""
         if not self.usable:
             return None
-        terms = flat_terms(query)
+        terms = flat_terms(query, self._expand)
         if terms is None or any(field not in SEARCH_FIELDS for field, _, _ in terms):
             return None
         return terms
+
+    def _expand(self, prefix: wq.Prefix) -> list[str] | None:
+        """The index's words that start with a prefix (None: more than MAX_EXPANSION)."""
+        words = []
+        for word in self.searcher.reader().expand_prefix(prefix.fieldname, prefix.text):
+            words.append(word.decode("utf-8") if isinstance(word, bytes) else str(word))
+            if len(words) > MAX_EXPANSION:
+                return None
+        return words
 
     def _term_scores(self, terms: list[tuple[str, str, float]]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         searcher, postings = self.searcher, self.postings
@@ -126,15 +148,17 @@ class BM25:
             matched[ids] = True
         return scores, matched
 
-    def _mask(self, allowed: set[int] | None) -> np.ndarray | None:
+    def _mask(self, allowed: set[int] | np.ndarray | None) -> np.ndarray | None:
         if allowed is None:
             return None
+        docs = allowed if isinstance(allowed, np.ndarray) else np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+        docs = np.asarray(docs, dtype=np.int64)
         mask = np.zeros(len(self.postings), dtype=bool)
-        mask[np.fromiter((d for d in allowed if 0 <= d < len(mask)), dtype=np.int64)] = True
+        mask[docs[(docs >= 0) & (docs < len(mask))]] = True
         return mask
 
     def top(self, terms: list[tuple[str, str, float]], limit: int | None,
-            allowed: set[int] | None = None) -> dict[int, float]:
+            allowed: set[int] | np.ndarray | None = None) -> dict[int, float]:
         """``{document number: score}`` of the best ``limit`` matches (all: None), among the
         ``allowed`` documents; per article, each article is keyed by its best passage."""
         mask = self._mask(allowed)

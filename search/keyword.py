@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -43,7 +45,7 @@ def keyword_text(text: str) -> str:
 
 def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *, only: set[int] | None = None,
                        constraint: wq.Query | None = None, newest_first: bool | None = None,
-                       bm25: BM25 | None = None, matching: set[int] | None = None) -> dict[int, float]:
+                       bm25: BM25 | None = None, matching: set[int] | np.ndarray | None = None) -> dict[int, float]:
     """``{document number: BM25 score}`` of the best ``limit`` passages (``None``: all of them);
     a plain query scored by ``bm25`` per article gives each article's score to its best passage.
 
@@ -54,17 +56,25 @@ def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *
     """
     if query is wq.NullQuery:
         return {}
-    terms = bm25.handles(query) if bm25 is not None and newest_first is None else None
+    terms = None
+    if bm25 is not None and newest_first is None:
+        # "a -b" parses as a ANDNOT b, and search.query puts NOT b in the conditions: under them
+        # (or for ``only`` documents, which the caller took from within them) it scores as a.
+        within = constraint is not None or only is not None
+        terms = bm25.handles(query.a if isinstance(query, wq.AndNot) and within else query)
     if only is not None and constraint is None and newest_first is None:
         return bm25.scores_of(terms, only) if bm25 is not None and terms is not None else scores_of(searcher, query, only)
-    allowed = only
+    allowed: set[int] | np.ndarray | None = only
     if constraint is not None:
         if matching is None:
-            matching = set(searcher.docs_for_query(constraint))
-        allowed = matching if allowed is None else allowed & matching
+            matching = np.fromiter(searcher.docs_for_query(constraint), dtype=np.int64)
+        matching = np.asarray(sorted(matching) if isinstance(matching, set) else matching, dtype=np.int64)
+        allowed = matching if only is None else np.intersect1d(np.fromiter(only, dtype=np.int64), matching)
     if bm25 is not None and terms is not None:
         return bm25.top(terms, limit, allowed)
     options = {} if newest_first is None else {"sortedby": "published", "reverse": newest_first}
+    if isinstance(allowed, np.ndarray):
+        allowed = set(allowed.tolist())
     results = searcher.search(query, limit=limit, filter=allowed, terms=False, **options)
     return {hit.docnum: float(hit.score) if hit.score is not None else 0.0 for hit in results}
 

@@ -23,6 +23,7 @@ from . import fusion
 from .anchors import anchored_docs
 from .explain import explain_hit
 from .facets import count_facets
+from .docsets import condition_docs
 from .keyword import is_question, keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
@@ -109,11 +110,11 @@ class Searcher:
         found = Candidates(mode, {}, {}, None, parsed.terms, parsed.text)
         allowed = None
         if parsed.constraint is not None:
-            allowed = np.fromiter(searcher.docs_for_query(parsed.constraint), dtype=np.int64)
+            allowed = condition_docs(searcher, parsed.constraint, store.live, self.reader.postings)
         if mode != "semantic":
             found.keyword.update(keyword_candidates(
                 searcher, parsed.scoring, depth, constraint=parsed.constraint, newest_first=newest_first,
-                bm25=self.reader.bm25, matching=None if allowed is None else set(allowed.tolist())))
+                bm25=self.reader.bm25, matching=allowed))
         if mode != "keyword" and len(store) and parsed.semantic_text and (allowed is None or len(allowed)):
             found.qvec = query_vector if query_vector is not None else self.encoder.encode([parsed.semantic_text])[0]
             if len(found.qvec) != store.dim:

@@ -299,3 +299,48 @@ def test_new_postings_spooled_to_disk_a_block_at_a_time_give_the_same_scores(tmp
     assert_same_as_whoosh(idx)
     assert_articles_pooled(idx)
     assert not list(idx.rglob(f"{NEW_POSTINGS}*"))  # the spool is gone after the commit
+
+
+def test_conditions_and_excluded_words_agree_with_whoosh(tmp_path: Path) -> None:
+    from search.docsets import condition_docs
+
+    idx = index_batches(tmp_path, (0, 40, 1), (30, 25, 2))  # two segments, replaced (deleted) passages
+    with Searcher(idx) as s:
+        searcher, live = s.reader.searcher, s.reader.store.live
+        assert not live.all()
+        bm25 = BM25(s.reader.postings, searcher)  # per passage: Whoosh's exact scores
+        for text in ("bank -rates", "storm -wheat -river", "+harbour vote", "bank AND rates", "NOT storm",
+                     "solar (farm OR vote) -bank", 'wheat -"harbour council"', "title:storm -bank"):
+            parsed = s.parse(text)
+            assert parsed.constraint is not None, text
+            # whoosh3's NOT matcher also yields deleted documents: those are left out here
+            whoosh_docs = sorted(d for d in searcher.docs_for_query(parsed.constraint) if live[d])
+            docs = condition_docs(searcher, parsed.constraint, live, s.reader.postings)
+            assert docs.tolist() == whoosh_docs and 0 < len(docs) < live.sum(), text
+            expected = {d: v for d, v in keyword_candidates(searcher, parsed.scoring, None, constraint=parsed.constraint).items()
+                        if live[d]}
+            got = keyword_candidates(searcher, parsed.scoring, None, constraint=parsed.constraint, bm25=bm25,
+                                     matching=docs)
+            assert got == pytest.approx(expected), text
+
+
+def test_term_postings_read_block_by_block_match_whoosh(tmp_path: Path) -> None:
+    from search.docsets import condition_docs, term_docs
+
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    for batch in range(2):  # two segments; the second replaces some articles of the first
+        rows = [{"id": f"s{i}", "title": f"story {i}", "text": f"Harbour news number {i}. Storm and rain, take {batch}.",
+                 "source": ("Daily Post" if i % 3 else "Courier") if batch == 0 else "Courier"}
+                for i in range(batch * 200, 600 + batch * 100)]
+        feed.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+        index_paths(idx, [str(feed)])
+    with Searcher(idx) as s:
+        searcher, live = s.reader.searcher, s.reader.store.live
+        assert len(list(searcher.leaf_searchers())) == 2 and not live.all()
+        for value in ("courier", "daily post", "absent"):
+            raw = term_docs(searcher, "source", value)
+            assert raw.tolist() == sorted(searcher.reader().postings("source", value).all_ids()) if value != "absent" else not len(raw)
+            parsed = s.parse(f'source:"{value}" harbour')
+            docs = condition_docs(searcher, parsed.constraint, live)
+            assert docs.tolist() == sorted(d for d in searcher.docs_for_query(parsed.constraint) if live[d])
+            assert len(docs) > 128 or value == "absent"  # more than one block of postings

@@ -1,0 +1,78 @@
+"""The documents that meet a query's conditions, as a sorted numpy array of document numbers.
+
+Whoosh answers a condition by walking its matchers in Python, one document at a time: excluding
+a word (``-word``) visits every document of the index, and a broad filter (``source:reuters``)
+every document it keeps, before the set is built. Here the scored field's words come from the
+numpy postings, AND/OR/NOT are array operations, and only the other conditions (dates, sources,
+authors, phrases...) are asked of Whoosh, whose matches arrive in one ``numpy.fromiter``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from indexer.postings import Postings, term_key
+
+from .keyword import SEARCH_FIELDS
+
+
+def condition_docs(searcher: Searcher, query: wq.Query, live: np.ndarray,
+                   postings: Postings | None = None) -> np.ndarray:
+    """Sorted document numbers (int64) of the live documents that match ``query``.
+
+    ``live``: a boolean per document number (False: deleted); ``postings``: the snapshot's
+    numpy postings, for words of the scored field (None: Whoosh answers those too).
+    """
+    if isinstance(query, wq.And):
+        positive = [q for q in query.subqueries if not isinstance(q, wq.Not)]
+        negative = [q.query for q in query.subqueries if isinstance(q, wq.Not)]
+        docs = (condition_docs(searcher, positive[0], live, postings) if positive
+                else np.flatnonzero(live).astype(np.int64))
+        for sub in positive[1:]:
+            if not len(docs):
+                break
+            docs = np.intersect1d(docs, condition_docs(searcher, sub, live, postings), assume_unique=True)
+        for sub in negative:
+            if not len(docs):
+                break
+            docs = np.setdiff1d(docs, condition_docs(searcher, sub, live, postings), assume_unique=True)
+        return docs
+    if isinstance(query, wq.Or):
+        parts = [condition_docs(searcher, sub, live, postings) for sub in query.subqueries]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    if isinstance(query, wq.Not):
+        return np.setdiff1d(np.flatnonzero(live).astype(np.int64),
+                            condition_docs(searcher, query.query, live, postings), assume_unique=True)
+    if isinstance(query, wq.Every) and not query.fieldname:
+        return np.flatnonzero(live).astype(np.int64)
+    if type(query) is wq.Term and query.fieldname in SEARCH_FIELDS and postings is not None:
+        text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
+        return np.asarray(postings.lookup(term_key(text))[0], dtype=np.int64)
+    if type(query) is wq.Term:  # source:, author:, url: ... read a block of postings at a time
+        docs = term_docs(searcher, query.fieldname, query.text)
+        return docs[live[docs]]
+    docs = np.fromiter(searcher.docs_for_query(query), dtype=np.int64)
+    docs.sort()
+    return docs
+
+
+def term_docs(searcher: Searcher, fieldname: str, text: str | bytes) -> np.ndarray:
+    """Sorted document numbers of a term's postings (deleted documents included), read a block
+    (up to 128 postings) at a time from whoosh3's leaf matchers, not one posting per Python call."""
+    parts = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if (fieldname, text) not in reader:
+            continue
+        matcher = reader.postings(fieldname, text)
+        if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_next_block"):  # not a whoosh3 leaf
+            parts.append(np.fromiter(matcher.all_ids(), dtype=np.int64) + offset)
+            continue
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            parts.append(np.asarray(matcher._ids[matcher._i:], dtype=np.int64) + offset)
+            matcher._next_block()
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
