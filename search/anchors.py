@@ -10,7 +10,7 @@ from __future__ import annotations
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .keyword import SEARCH_FIELDS
+from .keyword import SEARCH_FIELDS, scores_of
 
 # A word in at most this share of the passages is rare (0.5 %: in 100,000 passages, 500 or fewer).
 RARE_SHARE = 0.005
@@ -56,4 +56,4 @@ def anchored_docs(searcher: Searcher, scoring: wq.Query, candidates: set[int]) -
     query = anchor_query(searcher, scoring)
     if query is None or not candidates:
         return set()
-    return {d for d in searcher.docs_for_query(query) if d in candidates}
+    return set(scores_of(searcher, query, candidates))  # skips to each candidate, not every match

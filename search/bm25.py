@@ -18,6 +18,7 @@ README "Search quality").
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 from whoosh import query as wq
@@ -33,26 +34,41 @@ from .scoring import LuceneBM25F, bm25_idf
 MAX_EXPANSION = 1000
 
 
+class QueryTerm(NamedTuple):
+    """A word of a query as BM25 scores it."""
+
+    field: str
+    text: str
+    boost: float
+    within: np.ndarray | None = None  # only in these documents (a phrase's word: where the phrase is)
+
+
 def flat_terms(query: wq.Query, expand: Callable[[wq.Prefix], list[str] | None] | None = None,
-               ) -> list[tuple[str, str, float]] | None:
-    """``[(field, term, boost)]`` when ``query`` is a term or an OR of terms (None otherwise).
+               phrase_docs: Callable[[wq.Phrase], np.ndarray] | None = None) -> list[QueryTerm] | None:
+    """The query's words when it is a word or an OR of words (None otherwise).
 
     With ``expand``, a prefix (``poly*``) counts as the OR of the index's words it expands to
-    (``expand`` returns None when it will not expand one).
+    (``expand`` returns None when it will not expand one). With ``phrase_docs``, a quoted phrase
+    counts as its words, each only where the phrase occurs (``phrase_docs``: sorted document
+    numbers).
     """
     if isinstance(query, wq.Term) and type(query) is wq.Term:
         text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
-        return [(query.fieldname, text, float(query.boost))]
+        return [QueryTerm(query.fieldname, text, float(query.boost))]
     if type(query) is wq.Prefix and expand is not None:
         words = expand(query)
-        return None if words is None else [(query.fieldname, w, float(query.boost)) for w in words]
+        return None if words is None else [QueryTerm(query.fieldname, w, float(query.boost)) for w in words]
+    if type(query) is wq.Phrase and phrase_docs is not None and query.slop == 1:
+        docs = phrase_docs(query)
+        words = dict.fromkeys(w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in query.words)
+        return [QueryTerm(query.fieldname, w, float(query.boost), docs) for w in words]
     if type(query) is wq.Or and getattr(query, "scale", None) is None:
-        out: list[tuple[str, str, float]] = []
+        out: list[QueryTerm] = []
         for sub in query.subqueries:
-            terms = flat_terms(sub, expand)
+            terms = flat_terms(sub, expand, phrase_docs)
             if terms is None:
                 return None
-            out += [(f, t, b * float(query.boost)) for f, t, b in terms]
+            out += [t._replace(boost=t.boost * float(query.boost)) for t in terms]
         return out
     return None
 
@@ -81,6 +97,7 @@ class BM25:
         self.b = float(getattr(weighting, "B", 0.75))
         self.usable = isinstance(weighting, LuceneBM25F) and not weighting.use_final
         self.articles = None if articles is None else np.asarray(articles, dtype=np.int64)
+        self._phrases: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         if self.articles is not None:
             live = self.articles >= 0
             self.article_count = int(self.articles.max(initial=-1)) + 1
@@ -89,12 +106,12 @@ class BM25:
             avg = float(lengths.mean()) if self.article_count else 1.0
             self._article_norm = self.k1 * ((1.0 - self.b) + self.b * lengths / (avg or 1.0))
 
-    def handles(self, query: wq.Query) -> list[tuple[str, str, float]] | None:
+    def handles(self, query: wq.Query) -> list[QueryTerm] | None:
         """The query's terms when this scorer can score it, else None."""
         if not self.usable:
             return None
-        terms = flat_terms(query, self._expand)
-        if terms is None or any(field not in SEARCH_FIELDS for field, _, _ in terms):
+        terms = flat_terms(query, self._expand, self._phrase_docs)
+        if terms is None or any(t.field not in SEARCH_FIELDS for t in terms):
             return None
         return terms
 
@@ -107,25 +124,41 @@ class BM25:
                 return None
         return words
 
-    def _term_scores(self, terms: list[tuple[str, str, float]]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def _phrase_docs(self, phrase: wq.Phrase) -> np.ndarray:
+        """Where a phrase occurs (Whoosh reads the words' positions; scoring stays here). A hybrid
+        search asks several times per query, so the last few answers are kept."""
+        key = (phrase.fieldname, tuple(phrase.words))
+        docs = self._phrases.pop(key, None)
+        if docs is None:
+            docs = np.fromiter(self.searcher.docs_for_query(phrase), dtype=np.int64)
+            docs.sort()
+        self._phrases[key] = docs
+        while len(self._phrases) > 32:
+            del self._phrases[next(iter(self._phrases))]
+        return docs
+
+    def _term_scores(self, terms: list[QueryTerm]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         searcher, postings = self.searcher, self.postings
         doc_count = searcher.doc_count()
-        for field, text, boost in terms:
+        for field, text, boost, within in terms:
             docs, tf = postings.lookup(term_key(text))
+            idf = bm25_idf(searcher.doc_frequency(field, text), doc_count)
+            if within is not None:
+                keep = np.isin(docs, within, assume_unique=True)
+                docs, tf = docs[keep], tf[keep]
             if not len(docs):
                 continue
-            idf = bm25_idf(searcher.doc_frequency(field, text), doc_count)
             avg = searcher.avg_field_length(field) or 1.0
             tf = tf.astype(np.float64)
             norm = self.k1 * ((1.0 - self.b) + self.b * postings.lengths[docs].astype(np.float64) / avg)
             yield docs, (boost * idf) * (tf * (self.k1 + 1.0)) / (tf + norm)
 
-    def _article_term_scores(self, terms: list[tuple[str, str, float]],
+    def _article_term_scores(self, terms: list[QueryTerm],
                              mask: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Per term: the articles holding it (in ``mask``'s passages) and their pooled scores."""
         assert self.articles is not None
         count, norm = self.article_count, self._article_norm
-        for _, text, boost in terms:
+        for _, text, boost, within in terms:
             docs, tf = self.postings.lookup(term_key(text))
             if not len(docs):
                 continue
@@ -133,8 +166,11 @@ class BM25:
             tf = tf.astype(np.float64)
             pooled = np.bincount(arts, weights=tf, minlength=count)
             idf = bm25_idf(int(np.count_nonzero(pooled)), count)
+            if within is not None:  # a phrase's word counts only in the passages that hold the phrase
+                keep = np.isin(docs, within, assume_unique=True)
+                pooled = np.bincount(arts[keep], weights=tf[keep], minlength=count)
             if mask is not None:
-                keep = mask[docs]
+                keep = mask[docs] if within is None else keep & mask[docs]
                 pooled = np.bincount(arts[keep], weights=tf[keep], minlength=count)
             held = np.flatnonzero(pooled)
             ptf = pooled[held]
@@ -157,7 +193,7 @@ class BM25:
         mask[docs[(docs >= 0) & (docs < len(mask))]] = True
         return mask
 
-    def top(self, terms: list[tuple[str, str, float]], limit: int | None,
+    def top(self, terms: list[QueryTerm], limit: int | None,
             allowed: set[int] | np.ndarray | None = None) -> dict[int, float]:
         """``{document number: score}`` of the best ``limit`` matches (all: None), among the
         ``allowed`` documents; per article, each article is keyed by its best passage."""
@@ -172,7 +208,7 @@ class BM25:
             hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
         return {int(d): float(scores[d]) for d in hits}
 
-    def _best_articles(self, terms: list[tuple[str, str, float]], passage_scores: np.ndarray,
+    def _best_articles(self, terms: list[QueryTerm], passage_scores: np.ndarray,
                        passage_matched: np.ndarray, limit: int | None, mask: np.ndarray | None) -> dict[int, float]:
         assert self.articles is not None
         scores, matched = self._sum(self._article_term_scores(terms, mask), self.article_count)
@@ -189,7 +225,7 @@ class BM25:
         best = docs[np.r_[True, arts[1:] != arts[:-1]]] if len(docs) else docs
         return {int(d): float(scores[self.articles[d]]) for d in best}
 
-    def scores_of(self, terms: list[tuple[str, str, float]], docnums: set[int]) -> dict[int, float]:
+    def scores_of(self, terms: list[QueryTerm], docnums: set[int]) -> dict[int, float]:
         """``{document number: score}`` of the given documents that match (per article: whose
         article matches, each with its article's score)."""
         wanted = np.array(sorted(docnums), dtype=np.int64)

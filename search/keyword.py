@@ -58,10 +58,8 @@ def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *
         return {}
     terms = None
     if bm25 is not None and newest_first is None:
-        # "a -b" parses as a ANDNOT b, and search.query puts NOT b in the conditions: under them
-        # (or for ``only`` documents, which the caller took from within them) it scores as a.
         within = constraint is not None or only is not None
-        terms = bm25.handles(query.a if isinstance(query, wq.AndNot) and within else query)
+        terms = bm25.handles(_under_conditions(query) if within else query)
     if only is not None and constraint is None and newest_first is None:
         return bm25.scores_of(terms, only) if bm25 is not None and terms is not None else scores_of(searcher, query, only)
     allowed: set[int] | np.ndarray | None = only
@@ -77,6 +75,19 @@ def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *
         allowed = set(allowed.tolist())
     results = searcher.search(query, limit=limit, filter=allowed, terms=False, **options)
     return {hit.docnum: float(hit.score) if hit.score is not None else 0.0 for hit in results}
+
+
+def _under_conditions(query: wq.Query) -> wq.Query:
+    """What the scored query adds up once search.query's conditions (which it puts there) hold:
+    ``a -b`` (a ANDNOT b) scores as a, ``+a b`` (a ANDMAYBE b) and ``a AND b`` as a OR b. Used only
+    for documents that meet the conditions (the ``only`` documents are taken from within them)."""
+    if isinstance(query, wq.AndNot):
+        return _under_conditions(query.a)
+    if isinstance(query, wq.AndMaybe):
+        return wq.Or([query.a, query.b])
+    if type(query) is wq.And:
+        return wq.Or(list(query.subqueries), boost=query.boost)
+    return query
 
 
 def scores_of(searcher: Searcher, query: wq.Query, docnums: set[int]) -> dict[int, float]:

@@ -16,7 +16,7 @@ from indexer.check import check_index
 from indexer.layout import read_manifest, snapshot_path
 from indexer.postings import FILES, Postings
 from indexer.update import IndexUpdate
-from search.bm25 import BM25, article_numbers, flat_terms
+from search.bm25 import BM25, QueryTerm, article_numbers, flat_terms
 from search.keyword import keyword_candidates
 from search.ranker import Searcher
 from search.scoring import bm25_idf
@@ -82,7 +82,7 @@ def pooled_by_hand(s: Searcher, text: str) -> tuple[dict[str, float], dict[str, 
         lengths[a] = lengths.get(a, 0.0) + reader.doc_field_length(d, "text")
     avg = sum(lengths.values()) / len(lengths)
     scores: dict[str, float] = {}
-    for field, term, boost in flat_terms(s.parse(text).scoring) or []:
+    for field, term, boost, _ in flat_terms(s.parse(text).scoring) or []:
         tf: dict[str, float] = {}
         if (field, term) in reader:
             for d, w in reader.postings(field, term).items_as("weight"):
@@ -145,8 +145,8 @@ def test_articles_are_scored_as_their_passages_pooled_through_updates(tmp_path: 
 
 def test_flat_terms() -> None:
     a, b = wq.Term("text", "a"), wq.Term("text", "b", boost=2.0)
-    assert flat_terms(a) == [("text", "a", 1.0)]
-    assert flat_terms(wq.Or([a, wq.Or([b])], boost=0.5)) == [("text", "a", 0.5), ("text", "b", 1.0)]
+    assert flat_terms(a) == [QueryTerm("text", "a", 1.0)]
+    assert flat_terms(wq.Or([a, wq.Or([b])], boost=0.5)) == [QueryTerm("text", "a", 0.5), QueryTerm("text", "b", 1.0)]
     assert flat_terms(wq.And([a, b])) is None
     assert flat_terms(wq.Phrase("text", ["a", "b"])) is None
     assert flat_terms(wq.Prefix("text", "a")) is None
@@ -303,14 +303,17 @@ def test_new_postings_spooled_to_disk_a_block_at_a_time_give_the_same_scores(tmp
 
 def test_conditions_and_excluded_words_agree_with_whoosh(tmp_path: Path) -> None:
     from search.docsets import condition_docs
+    from search.keyword import _under_conditions
 
     idx = index_batches(tmp_path, (0, 40, 1), (30, 25, 2))  # two segments, replaced (deleted) passages
     with Searcher(idx) as s:
         searcher, live = s.reader.searcher, s.reader.store.live
         assert not live.all()
         bm25 = BM25(s.reader.postings, searcher)  # per passage: Whoosh's exact scores
+        numpy_scored = 0
         for text in ("bank -rates", "storm -wheat -river", "+harbour vote", "bank AND rates", "NOT storm",
-                     "solar (farm OR vote) -bank", 'wheat -"harbour council"', "title:storm -bank"):
+                     "solar (farm OR vote) -bank", 'wheat -"harbour council"', "title:storm -bank",
+                     "+harbour +vote storm", "bank AND rates AND storm -wheat"):
             parsed = s.parse(text)
             assert parsed.constraint is not None, text
             # whoosh3's NOT matcher also yields deleted documents: those are left out here
@@ -322,6 +325,8 @@ def test_conditions_and_excluded_words_agree_with_whoosh(tmp_path: Path) -> None
             got = keyword_candidates(searcher, parsed.scoring, None, constraint=parsed.constraint, bm25=bm25,
                                      matching=docs)
             assert got == pytest.approx(expected), text
+            numpy_scored += bm25.handles(_under_conditions(parsed.scoring)) is not None
+        assert numpy_scored >= 7
 
 
 def test_term_postings_read_block_by_block_match_whoosh(tmp_path: Path) -> None:
@@ -344,3 +349,32 @@ def test_term_postings_read_block_by_block_match_whoosh(tmp_path: Path) -> None:
             docs = condition_docs(searcher, parsed.constraint, live)
             assert docs.tolist() == sorted(d for d in searcher.docs_for_query(parsed.constraint) if live[d])
             assert len(docs) > 128 or value == "absent"  # more than one block of postings
+
+
+def test_a_phrase_is_scored_as_its_words_where_it_occurs(tmp_path: Path) -> None:
+    idx = index_batches(tmp_path, (0, 40, 1), (30, 25, 2))
+    with Searcher(idx) as s:
+        searcher, live = s.reader.searcher, s.reader.store.live
+        passages = BM25(s.reader.postings, searcher)
+        whoosh_scores = lambda q: keyword_candidates(searcher, q, None)  # noqa: E731
+        for text in ('"harbour council"', '"harbour council" vote', '"solar farm" OR "train station" strike'):
+            scoring = s.parse(text).scoring
+            terms = passages.handles(scoring)
+            assert terms is not None, text
+            phrases = [q for q in [scoring, *scoring.children()] if isinstance(q, wq.Phrase)]
+            plain = [q for q in scoring.children() if type(q) is wq.Term]
+            expected: dict[int, float] = {}
+            for phrase in phrases:
+                where = {d for d in searcher.docs_for_query(phrase) if live[d]}
+                assert 0 < len(where) < live.sum(), text
+                words = whoosh_scores(wq.Or([wq.Term("text", w) for w in phrase.words]))
+                for d in where:
+                    expected[d] = expected.get(d, 0.0) + words[d]
+            for term in plain:
+                for d, v in whoosh_scores(term).items():
+                    expected[d] = expected.get(d, 0.0) + v
+            got = keyword_candidates(searcher, scoring, None, bm25=passages)
+            assert got == pytest.approx(expected), text
+            per_article = keyword_candidates(searcher, scoring, None, bm25=s.reader.bm25)
+            article = lambda d: s.reader.store.chunk_id(d).rsplit("#", 1)[0]  # noqa: E731
+            assert {article(d) for d in per_article} == {article(d) for d in expected}, text
