@@ -14,7 +14,7 @@ from .errors import NewsdigError
 from .keyword_index import chunk_ids_by_docnum, open_index
 from .layout import SNAPSHOTS, read_manifest, snapshot_path
 from .ann import row_keys, stored_keys
-from .postings import Postings
+from .postings import Postings, article_numbers
 from .vector_store import VectorStore
 
 NORM_TOLERANCE = 1e-3
@@ -132,3 +132,5 @@ def _check_postings(report: CheckReport, snap: Path, store: VectorStore) -> None
     docs = np.asarray(postings.docs)
     if len(postings) != len(store.ids) or (len(docs) and (docs.max() >= len(store.ids) or not store.live[docs].all())):
         report.problems.append("the keyword postings do not match the live keyword documents")
+    if postings.articles is not None and not np.array_equal(postings.articles, article_numbers(store.ids)):
+        report.problems.append("the keyword postings number the articles differently from the passage ids")

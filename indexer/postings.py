@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 FILES = {"terms": "postings_terms.npy", "ptr": "postings_ptr.npy", "docs": "postings_docs.npy",
          "tf": "postings_tf.npy", "lengths": "postings_len.npy"}
+ARTICLES = "postings_art.npy"  # int32 per document: its article's number (-1: deleted); see article_numbers
 MAX_TF = np.iinfo(np.uint16).max
 NEW_POSTINGS = "new-postings"  # an update's counted postings (.keys, .tf), before they are merged in
 
@@ -67,14 +68,28 @@ def whoosh_lengths(lengths: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def article_numbers(ids: np.ndarray) -> np.ndarray:
+    """Each passage's article as a number, from passage ids ``<article>#<n>`` in document order
+    ("" = deleted: -1). An article's passages are written together, numbered from 0, so they
+    are consecutive (Whoosh keeps the order of a segment's documents, also when merging):
+    each ``#0`` opens the next article. ``newsdig check`` verifies this."""
+    ids = np.asarray(ids)
+    live = ids != b""
+    out = np.cumsum(np.char.endswith(ids, b"#0") & live) - 1
+    out[~live] = -1
+    return out
+
+
 class Postings:
     """The postings of one snapshot (memory-mapped)."""
 
     def __init__(self, terms: np.ndarray, ptr: np.ndarray, docs: np.ndarray, tf: np.ndarray,
-                 lengths: np.ndarray) -> None:
+                 lengths: np.ndarray, articles: np.ndarray | None = None) -> None:
         if len(ptr) != len(terms) + 1 or int(ptr[-1]) != len(docs) or len(docs) != len(tf):
             raise IndexFormatError("the keyword postings files do not agree with each other")
         self.terms, self.ptr, self.docs, self.tf, self.lengths = terms, ptr, docs, tf, lengths
+        # each document's article number (written since article scoring; None: compute it)
+        self.articles = articles if articles is not None and len(articles) == len(lengths) else None
 
     @staticmethod
     def exists(directory: str | os.PathLike[str]) -> bool:
@@ -86,7 +101,9 @@ class Postings:
         """Open a snapshot's postings, memory-mapped."""
         arrays = {key: np.load(Path(directory) / name, mmap_mode="r", allow_pickle=False)
                   for key, name in FILES.items()}
-        return cls(**arrays)
+        path = Path(directory) / ARTICLES
+        articles = np.load(path, mmap_mode="r", allow_pickle=False) if path.exists() else None
+        return cls(**arrays, articles=articles)
 
     def __len__(self) -> int:
         """Document numbers covered (deleted ones included)."""
@@ -267,4 +284,6 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str], ne
     directory = Path(directory)
     for name, array in (("terms", unique), ("ptr", ptr), ("docs", docs), ("tf", tf), ("lengths", quantised)):
         atomic_write(directory / FILES[name], lambda f, a=array: np.save(f, a, allow_pickle=False))
+    articles = article_numbers(keys).astype(np.int32)
+    atomic_write(directory / ARTICLES, lambda f: np.save(f, articles, allow_pickle=False))
     return Postings.load(directory)

@@ -24,7 +24,9 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from indexer.postings import Postings, term_key
+from indexer.postings import Postings, article_numbers, term_key
+
+__all__ = ["BM25", "QueryTerm", "article_numbers", "flat_terms"]
 
 from .keyword import SEARCH_FIELDS
 from .scoring import LuceneBM25F, bm25_idf
@@ -71,18 +73,6 @@ def flat_terms(query: wq.Query, expand: Callable[[wq.Prefix], list[str] | None] 
             out += [t._replace(boost=t.boost * float(query.boost)) for t in terms]
         return out
     return None
-
-
-def article_numbers(ids: np.ndarray) -> np.ndarray:
-    """Each passage's article as a number, from passage ids ``<article>#<n>`` in document order
-    ("" = deleted: -1). An article's passages are written together, numbered from 0, so they
-    are consecutive (Whoosh keeps the order of a segment's documents, also when merging):
-    each ``#0`` opens the next article. ``newsdig check`` verifies this."""
-    ids = np.asarray(ids)
-    live = ids != b""
-    out = np.cumsum(np.char.endswith(ids, b"#0") & live) - 1
-    out[~live] = -1
-    return out
 
 
 class BM25:

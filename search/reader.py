@@ -49,8 +49,10 @@ class IndexReader:
         """Vectorised BM25 over the snapshot's postings (None for indexes built without them)."""
         if self.postings is None or len(self.postings) != len(self.store.ids):
             return None
-        articles = article_numbers(self.store.ids)
-        if bool(np.any((articles < 0) & self.store.live)):  # not grouped as written: score passages
+        articles = self.postings.articles
+        if articles is None:  # written before article scoring
+            articles = article_numbers(self.store.ids)
+        if bool(np.any((np.asarray(articles) < 0) & self.store.live)):  # not grouped as written: score passages
             articles = None
         return BM25(self.postings, self.searcher, articles)
 

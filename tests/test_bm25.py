@@ -8,6 +8,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 
@@ -100,7 +101,9 @@ def pooled_by_hand(s: Searcher, text: str) -> tuple[dict[str, float], dict[str, 
 def assert_articles_pooled(index: Path) -> None:
     with Searcher(index) as s:
         bm25 = s.reader.bm25
-        assert bm25 is not None and bm25.articles is not None
+        assert bm25 is not None and bm25.articles is not None and s.reader.postings is not None
+        assert s.reader.postings.articles is not None  # written with the postings, not recomputed
+        assert np.array_equal(s.reader.postings.articles, article_numbers(s.reader.store.ids))
         for text in QUERIES:
             scoring = s.parse(text).scoring
             if bm25.handles(scoring) is None:
@@ -123,8 +126,6 @@ def assert_articles_pooled(index: Path) -> None:
 
 
 def test_article_numbers_follow_the_passage_ids() -> None:
-    import numpy as np
-
     ids = np.array([b"a#0", b"a#1", b"", b"b#0", b"x#10#0", b"x#10#1", b"c#0"])
     assert article_numbers(ids).tolist() == [0, 0, -1, 1, 2, 2, 3]
 
@@ -187,8 +188,6 @@ def test_whoosh_or_of_three_clauses_matches_on_several_segments(tmp_path: Path) 
 
 
 def test_check_reports_postings_that_do_not_match(tmp_path: Path) -> None:
-    import numpy as np
-
     idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
     write_feed(feed, 0, 10, seed=5)
     index_paths(idx, [str(feed)])
@@ -221,7 +220,6 @@ def test_numpy_bm25_matches_whoosh_through_random_updates(tmp_path: Path) -> Non
 def test_write_postings_renumbers_in_any_order(tmp_path: Path) -> None:
     from collections import Counter
 
-    import numpy as np
 
     from indexer.postings import NewPostings, term_key, write_postings
 
@@ -270,6 +268,18 @@ def test_fuzzy_words_and_suggestions_come_from_every_segment(tmp_path: Path) -> 
         assert "lighthouse" in terms_within(reader, "spell_text", "lighthose", 1)
         assert [h.article_id for h in s.search("lighthose~", mode="keyword").hits] == ["late"]
         assert s.search("lighthose keepers", mode="keyword").suggestion == "lighthouse keepers"
+
+
+def test_check_reports_article_numbers_that_do_not_match(tmp_path: Path) -> None:
+    from indexer.postings import ARTICLES
+
+    idx = index_batches(tmp_path, (0, 12, 3))
+    snap = snapshot_path(idx, read_manifest(idx).snapshot)
+    assert check_index(idx).ok
+    numbers = np.load(snap / ARTICLES)
+    np.save(snap / ARTICLES, numbers[::-1].copy())
+    report = check_index(idx)
+    assert any("number the articles" in p for p in report.problems)
 
 
 def test_check_finds_an_article_whose_passages_are_not_consecutive() -> None:
