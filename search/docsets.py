@@ -9,6 +9,8 @@ authors, phrases...) are asked of Whoosh, whose matches arrive in one ``numpy.fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -19,37 +21,42 @@ from .keyword import SEARCH_FIELDS
 
 
 def condition_docs(searcher: Searcher, query: wq.Query, live: np.ndarray,
-                   postings: Postings | None = None) -> np.ndarray:
+                   postings: Postings | None = None,
+                   published: Callable[[], np.ndarray] | None = None) -> np.ndarray:
     """Sorted document numbers (int64) of the live documents that match ``query``.
 
     ``live``: a boolean per document number (False: deleted); ``postings``: the snapshot's
-    numpy postings, for words of the scored field (None: Whoosh answers those too).
+    numpy postings, for words of the scored field (None: Whoosh answers those too);
+    ``published``: gives the ``published`` column (:func:`numeric_column`), for date ranges.
     """
+    recurse = lambda q: condition_docs(searcher, q, live, postings, published)  # noqa: E731
     if isinstance(query, wq.And):
         positive = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         negative = [q.query for q in query.subqueries if isinstance(q, wq.Not)]
-        docs = (condition_docs(searcher, positive[0], live, postings) if positive
+        docs = (recurse(positive[0]) if positive
                 else np.flatnonzero(live).astype(np.int64))
         for sub in positive[1:]:
             if not len(docs):
                 break
-            docs = np.intersect1d(docs, condition_docs(searcher, sub, live, postings), assume_unique=True)
+            docs = np.intersect1d(docs, recurse(sub), assume_unique=True)
         for sub in negative:
             if not len(docs):
                 break
-            docs = np.setdiff1d(docs, condition_docs(searcher, sub, live, postings), assume_unique=True)
+            docs = np.setdiff1d(docs, recurse(sub), assume_unique=True)
         return docs
     if isinstance(query, wq.Or):
-        parts = [condition_docs(searcher, sub, live, postings) for sub in query.subqueries]
+        parts = [recurse(sub) for sub in query.subqueries]
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
     if isinstance(query, wq.Not):
         return np.setdiff1d(np.flatnonzero(live).astype(np.int64),
-                            condition_docs(searcher, query.query, live, postings), assume_unique=True)
+                            recurse(query.query), assume_unique=True)
     if isinstance(query, wq.Every) and not query.fieldname:
         return np.flatnonzero(live).astype(np.int64)
     if type(query) is wq.Term and query.fieldname in SEARCH_FIELDS and postings is not None:
         text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
         return np.asarray(postings.lookup(term_key(text))[0], dtype=np.int64)
+    if isinstance(query, wq.NumericRange) and query.fieldname == "published" and published is not None:
+        return _in_range(published(), query, live)
     if type(query) is wq.Term:  # source:, author:, url: ... read a block of postings at a time
         docs = term_docs(searcher, query.fieldname, query.text)
         return docs[live[docs]]
@@ -76,3 +83,36 @@ def term_docs(searcher: Searcher, fieldname: str, text: str | bytes) -> np.ndarr
             parts.append(np.asarray(matcher._ids[matcher._i:], dtype=np.int64) + offset)
             matcher._next_block()
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _in_range(values: np.ndarray, query: wq.NumericRange, live: np.ndarray) -> np.ndarray:
+    """Documents whose column value is in the range (Whoosh's own range query walks a term per
+    value band: 1.3 s for one month at 91k passages). Documents without a value (the column's
+    default, the largest uint64) never match, as they hold no term in Whoosh either."""
+    keep = live[:len(values)] & (values != np.iinfo(np.uint64).max)
+    if query.start is not None:
+        start = np.uint64(query.start)
+        keep &= values > start if query.startexcl else values >= start
+    if query.end is not None:
+        end = np.uint64(query.end)
+        keep &= values < end if query.endexcl else values <= end
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+def numeric_column(searcher: Searcher, fieldname: str) -> np.ndarray:
+    """A sortable numeric column (uint64, e.g. ``published``) of every document, read segment by
+    segment as one big-endian array instead of one Python call per document."""
+    parts = []
+    for sub, _ in searcher.leaf_searchers():
+        reader = sub.reader()
+        size = reader.doc_count_all()
+        column = reader.column_reader(fieldname, translate=False)
+        raw = getattr(column, "_dbfile", None)
+        if raw is None or getattr(column, "_typecode", "") != "Q" or not hasattr(raw, "get"):
+            values = np.fromiter((column[d] for d in range(size)), dtype=np.uint64, count=size)
+        else:
+            values = np.full(size, column._default, dtype=np.uint64)
+            stored = np.frombuffer(raw.get(column._basepos, column._count * 8), dtype=">u8")
+            values[:len(stored)] = stored
+        parts.append(values)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)

@@ -110,7 +110,8 @@ class Searcher:
         found = Candidates(mode, {}, {}, None, parsed.terms, parsed.text)
         allowed = None
         if parsed.constraint is not None:
-            allowed = condition_docs(searcher, parsed.constraint, store.live, self.reader.postings)
+            allowed = condition_docs(searcher, parsed.constraint, store.live, self.reader.postings,
+                                     lambda: self.reader.published)
         if mode != "semantic":
             found.keyword.update(keyword_candidates(
                 searcher, parsed.scoring, depth, constraint=parsed.constraint, newest_first=newest_first,

@@ -18,6 +18,7 @@ from indexer.postings import Postings
 from indexer.vector_store import VectorStore
 
 from .bm25 import BM25, article_numbers
+from .docsets import numeric_column
 from .scoring import LuceneBM25F
 
 _ATTEMPTS = 3
@@ -55,6 +56,11 @@ class IndexReader:
         if bool(np.any((np.asarray(articles) < 0) & self.store.live)):  # not grouped as written: score passages
             articles = None
         return BM25(self.postings, self.searcher, articles)
+
+    @cached_property
+    def published(self) -> np.ndarray:
+        """Each document's publication time as Whoosh sorts it (uint64; the largest: none)."""
+        return numeric_column(self.searcher, "published")
 
     @cached_property
     def articles(self) -> Searcher:

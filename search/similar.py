@@ -7,6 +7,7 @@ import numpy as np
 from indexer.errors import QueryError
 
 from . import fusion
+from .docsets import condition_docs
 from .query import Filters
 from .ranker import Searcher
 from .results import Hit
@@ -26,7 +27,8 @@ def similar(searcher: Searcher, article_id: str, *, limit: int = 10, filters: Fi
     allowed = None
     if any((filters.since, filters.until, filters.sources, filters.authors)):
         constraint = searcher.parse("*", filters).constraint
-        allowed = np.fromiter(reader.searcher.docs_for_query(constraint), dtype=np.int64) if constraint else None
+        allowed = None if constraint is None else condition_docs(
+            reader.searcher, constraint, store.live, reader.postings, lambda: reader.published)
     found = dict(store.search(centre, DEPTH + len(rows), allowed=allowed))
     best = fusion.collapse(found, lambda d: store.chunk_id(d).rsplit("#", 1)[0])
     best.pop(article_id, None)

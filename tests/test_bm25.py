@@ -388,3 +388,27 @@ def test_a_phrase_is_scored_as_its_words_where_it_occurs(tmp_path: Path) -> None
             per_article = keyword_candidates(searcher, scoring, None, bm25=s.reader.bm25)
             article = lambda d: s.reader.store.chunk_id(d).rsplit("#", 1)[0]  # noqa: E731
             assert {article(d) for d in per_article} == {article(d) for d in expected}, text
+
+
+def test_date_conditions_read_from_the_column_match_whoosh(tmp_path: Path) -> None:
+    from search.docsets import condition_docs, numeric_column
+
+    idx, feed = tmp_path / "idx", tmp_path / "feed.jsonl"
+    for batch in range(2):  # two segments; replaced articles; some undated
+        rows = [{"id": f"d{i}", "title": f"report {i}", "text": f"Harbour report {i}, take {batch}.",
+                 **({"date": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z"} if i % 7 else {})}
+                for i in range(batch * 40, 120 + batch * 30)]
+        feed.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+        index_paths(idx, [str(feed)])
+    with Searcher(idx) as s:
+        searcher, live = s.reader.searcher, s.reader.store.live
+        column = s.reader.published
+        assert column.tolist() == numeric_column(searcher, "published").tolist()
+        assert len(list(searcher.leaf_searchers())) == 2 and not live.all()
+        for text in ("harbour date:2024", "harbour date:2024-03", "harbour date:2024-03-03",
+                     "harbour date:[2024-02-01 TO 2024-05-01]", "harbour date:[2024-10-01 TO]", "harbour date:2023"):
+            constraint = s.parse(text).constraint
+            expected = sorted(d for d in searcher.docs_for_query(constraint) if live[d])
+            got = condition_docs(searcher, constraint, live, s.reader.postings, lambda: column)
+            assert got.tolist() == expected, text
+            assert (len(got) > 0) == (text != "harbour date:2023"), text
