@@ -88,6 +88,7 @@ class BM25:
         self.usable = isinstance(weighting, LuceneBM25F) and not weighting.use_final
         self.articles = None if articles is None else np.asarray(articles, dtype=np.int64)
         self._phrases: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._last_articles: tuple[tuple, tuple[np.ndarray, np.ndarray]] | None = None
         if self.articles is not None:
             live = self.articles >= 0
             self.article_count = int(self.articles.max(initial=-1)) + 1
@@ -166,6 +167,17 @@ class BM25:
             ptf = pooled[held]
             yield held, (boost * idf) * (ptf * (self.k1 + 1.0)) / (ptf + norm[held])
 
+    def _article_scores(self, terms: list[QueryTerm], mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Every article's score and whether it matches; a hybrid search asks twice per query
+        (its candidates, then the semantic side's), so the last unmasked answer is kept."""
+        key = tuple((t.field, t.text, t.boost, None if t.within is None else id(t.within)) for t in terms)
+        if mask is None and self._last_articles is not None and self._last_articles[0] == key:
+            return self._last_articles[1]
+        result = self._sum(self._article_term_scores(terms, mask), self.article_count)
+        if mask is None:
+            self._last_articles = (key, result)
+        return result
+
     def _sum(self, runs: Iterator[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray]:
         scores = np.zeros(size, dtype=np.float64)
         matched = np.zeros(size, dtype=bool)
@@ -201,7 +213,7 @@ class BM25:
     def _best_articles(self, terms: list[QueryTerm], passage_scores: np.ndarray,
                        passage_matched: np.ndarray, limit: int | None, mask: np.ndarray | None) -> dict[int, float]:
         assert self.articles is not None
-        scores, matched = self._sum(self._article_term_scores(terms, mask), self.article_count)
+        scores, matched = self._article_scores(terms, mask)
         hits = np.flatnonzero(matched)
         if limit is not None and len(hits) > limit:
             hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
@@ -223,7 +235,7 @@ class BM25:
         if not len(wanted):
             return {}
         if self.articles is not None:
-            scores, matched = self._sum(self._article_term_scores(terms, None), self.article_count)
+            scores, matched = self._article_scores(terms, None)
             arts = self.articles[wanted]
             ok = arts >= 0
             wanted, arts = wanted[ok], arts[ok]
