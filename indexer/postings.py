@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .atomic import atomic_write
+from .postings_merge import merge, pack
 from .errors import IndexFormatError
 from .vector_store import encode_ids
 
@@ -253,34 +254,15 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str], ne
         del sort
         lengths[new_docs] = np.frombuffer(new.lengths, dtype=np.int64)
     quantised = whoosh_lengths(lengths)
-    terms, docs, tf = new_terms, new_docs_rep, new_tf
     if old is not None and old_ids is not None and len(old.docs):
         moved = docnums_of(np.asarray(old_ids))
         if len(new_ids):
             moved[np.isin(np.asarray(old_ids), new_ids)] = -1  # replaced by a new version
-        doc_map = moved[np.asarray(old.docs, dtype=np.int64)]
-        keep = doc_map >= 0
-        old_terms = np.repeat(np.asarray(old.terms), np.diff(np.asarray(old.ptr)))[keep]
-        old_docs, old_tf = doc_map[keep], np.asarray(old.tf)[keep]
         kept_rows = moved >= 0
         quantised[moved[kept_rows]] = np.asarray(old.lengths)[np.flatnonzero(kept_rows)]
-        renumbered = moved[kept_rows]
-        if bool(np.all(renumbered[1:] > renumbered[:-1])) and (
-                not len(new_docs) or not len(renumbered) or int(new_docs.min()) > int(renumbered.max())):
-            # The usual case (Whoosh kept the old documents' order and appended the new ones): the old
-            # postings are still in (term, document) order, and each new one goes after its term's.
-            at = np.searchsorted(old_terms, new_terms, side="right")
-            terms, docs, tf = (np.insert(old_terms, at, new_terms), np.insert(old_docs, at, new_docs_rep),
-                               np.insert(old_tf, at, new_tf))
-        else:  # segments merged out of order: sort everything
-            terms, docs, tf = (np.concatenate([old_terms, new_terms]), np.concatenate([old_docs, new_docs_rep]),
-                               np.concatenate([old_tf, new_tf]))
-            sort = np.lexsort((docs, terms))
-            terms, docs, tf = terms[sort], docs[sort], tf[sort]
-    docs = docs.astype(np.int32)
-    starts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]]) if len(terms) else np.zeros(0, dtype=np.int64)
-    unique = terms[starts]
-    ptr = np.append(starts, len(terms)).astype(np.int64)
+        unique, ptr, docs, tf = merge(old, moved, new_terms, new_docs_rep, new_tf)
+    else:
+        unique, ptr, docs, tf = pack(new_terms, new_docs_rep, new_tf)
     directory = Path(directory)
     for name, array in (("terms", unique), ("ptr", ptr), ("docs", docs), ("tf", tf), ("lengths", quantised)):
         atomic_write(directory / FILES[name], lambda f, a=array: np.save(f, a, allow_pickle=False))

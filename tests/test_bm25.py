@@ -412,3 +412,24 @@ def test_date_conditions_read_from_the_column_match_whoosh(tmp_path: Path) -> No
             got = condition_docs(searcher, constraint, live, s.reader.postings, lambda: column)
             assert got.tolist() == expected, text
             assert (len(got) > 0) == (text != "harbour date:2023"), text
+
+
+def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer import postings_merge
+
+    taken: list[str] = []
+    for name in ("_append", "_renumber"):
+        real = getattr(postings_merge, name)
+        monkeypatch.setattr(postings_merge, name, lambda *a, _r=real, _n=name: taken.append(_n) or _r(*a))
+    idx = index_batches(tmp_path, (0, 40, 1))
+    for step in range(6):  # small segments get merged by Whoosh now and then
+        index_batches(tmp_path, (30 + 7 * step, 9, 10 + step))
+        assert_same_as_whoosh(idx)
+    with IndexUpdate(idx) as update:
+        for i in range(0, 40, 3):
+            update.remove(f"a{i}")
+        update.commit()
+    assert_same_as_whoosh(idx)
+    assert_articles_pooled(idx)
+    assert check_index(idx).ok
+    assert {"_append", "_renumber"} <= set(taken), taken
