@@ -47,6 +47,14 @@ def index_batches(tmp_path: Path, *batches: tuple[int, int, int]) -> Path:
     return idx
 
 
+def remove_every_third(index: Path) -> None:
+    """Remove a0, a3, ... a39 in one update (deleted documents, no new segment)."""
+    with IndexUpdate(index) as update:
+        for i in range(0, 40, 3):
+            update.remove(f"a{i}")
+        update.commit()
+
+
 def assert_same_as_whoosh(index: Path) -> None:
     with Searcher(index) as s:
         assert s.reader.bm25 is not None and s.reader.postings is not None
@@ -137,10 +145,7 @@ def test_articles_are_scored_as_their_passages_pooled_through_updates(tmp_path: 
     assert_articles_pooled(idx)
     index_batches(tmp_path, (30, 25, 2))
     assert_articles_pooled(idx)
-    with IndexUpdate(idx) as update:
-        for i in range(0, 40, 3):
-            update.remove(f"a{i}")
-        update.commit()
+    remove_every_third(idx)
     assert_articles_pooled(idx)
 
 
@@ -158,10 +163,7 @@ def test_numpy_bm25_matches_whoosh_through_updates(tmp_path: Path) -> None:
     assert_same_as_whoosh(idx)
     index_batches(tmp_path, (30, 25, 2))  # a30..a39 change, a40..a54 are new
     assert_same_as_whoosh(idx)
-    with IndexUpdate(idx) as update:
-        for i in range(0, 40, 3):
-            update.remove(f"a{i}")
-        update.commit()
+    remove_every_third(idx)
     assert check_index(idx).ok
     assert_same_as_whoosh(idx)
 
@@ -425,10 +427,7 @@ def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatc
     for step in range(6):  # small segments get merged by Whoosh now and then
         index_batches(tmp_path, (30 + 7 * step, 9, 10 + step))
         assert_same_as_whoosh(idx)
-    with IndexUpdate(idx) as update:
-        for i in range(0, 40, 3):
-            update.remove(f"a{i}")
-        update.commit()
+    remove_every_third(idx)
     assert_same_as_whoosh(idx)
     assert_articles_pooled(idx)
     assert check_index(idx).ok
