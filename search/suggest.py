@@ -12,6 +12,12 @@ from .keyword import SEARCH_FIELDS, terms_within
 from .query import ParsedQuery
 
 
+# Suggestions keep the word's first letter (as Lucene's spell checker does by default): the edit
+# distance walk over each segment's words is then ~6x shorter (certifictaes: 0.98 s -> 0.15 s at 91k
+# passages), and few typos are in the first letter.
+PREFIX = 1
+
+
 class _SegmentCorrector(Corrector):
     """Whoosh's reader corrector (closest first, then most frequent), asking each segment on its
     own (see :func:`search.keyword.terms_within`)."""
@@ -35,7 +41,7 @@ def suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
         try:
             correctors = {f: _SegmentCorrector(searcher.reader(), f) for f in SEARCH_FIELDS}
             correction = searcher.correct_query(parsed.scoring, parsed.keyword_text, correctors=correctors,
-                                                maxdist=maxdist)
+                                                maxdist=maxdist, prefix=PREFIX)
         except Exception:  # noqa: BLE001 - a suggestion is a nicety, never a failure
             return None
         corrected = " ".join(correction.string.split())
