@@ -221,7 +221,7 @@ class NewPostings:
         self._keys, self._tf, self._buffered, self._written = [], [], 0, 0
 
 
-def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str], new: NewPostings,
+def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np.ndarray, new: NewPostings,
                    old: Postings | None, old_ids: np.ndarray | None) -> Postings:
     """Write the postings whose document numbers follow ``doc_ids`` ("" = deleted) into ``directory``.
 

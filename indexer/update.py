@@ -20,7 +20,8 @@ from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
 from .embed_queue import EmbedQueue
 from .errors import IndexFormatError, IndexNotFoundError, ModelMismatchError, RebuildRequiredError
-from .keyword_index import WRITER_LIMIT_MB, chunk_ids_by_docnum, create_indexes, open_writable, to_datetime
+from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, create_indexes, open_writable, segment_ids,
+                            to_datetime)
 from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
                      snapshot_path, write_manifest)
 from .lock import DEFAULT_TIMEOUT, WriteLock
@@ -131,6 +132,8 @@ class IndexUpdate:
         self.article_writer: IndexWriter = self.article_ix.writer()
         self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
         self.old_postings = None if self.store is None else cloned_postings(self.dir, self.chunk_ix)
+        # the passage ids of the segments as they are now, reused at commit for those Whoosh keeps
+        self._known_ids = None if self.store is None else segment_ids(self.chunk_ix, self.store.ids)
         self.new_postings = NewPostings(self.dir / NEW_POSTINGS)
         self._posted: dict[bytes, int] = {}
         self._capture_postings()
@@ -280,7 +283,7 @@ class IndexUpdate:
         dim = encoder.dim if encoder else (self.previous.model.dim if self.previous and not self.fresh else 0)
         if vectors is None:
             vectors = np.zeros((0, dim), np.float32)
-        doc_ids = chunk_ids_by_docnum(self.chunk_ix)
+        doc_ids = chunk_keys_by_docnum(self.chunk_ix, self._known_ids)
         write_postings(self.dir, doc_ids, self.new_postings, self.old_postings,
                        self.store.ids if self.store is not None else None)
         self.new_postings.discard()

@@ -33,8 +33,11 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
-def encode_ids(ids: Sequence[str]) -> np.ndarray:
-    """Passage ids as a fixed-width UTF-8 bytes array (what ``chunk_ids.npy`` holds)."""
+def encode_ids(ids: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Passage ids as a fixed-width UTF-8 bytes array (what ``chunk_ids.npy`` holds); an array
+    that is one already is returned as it is."""
+    if isinstance(ids, np.ndarray) and ids.dtype.kind == "S":
+        return ids
     encoded = [i.encode("utf-8") for i in ids]
     return np.array(encoded, dtype=f"S{max((len(e) for e in encoded), default=1) or 1}")
 
@@ -210,7 +213,7 @@ def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]
     return [(int(rows[i]), float(scores[i])) for i in top]
 
 
-def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str], new_ids: Sequence[str],
+def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np.ndarray, new_ids: Sequence[str],
                   new_vectors: np.ndarray, old: VectorStore | None, *, dim: int,
                   dtype: str = "float32") -> VectorStore:
     """Write the store whose row ``i`` holds the vector of ``doc_ids[i]`` ("" = a deleted document)

@@ -40,7 +40,7 @@ KILL_POINTS = [
     "whoosh.writing:SegmentWriter.commit:1",
     "whoosh.writing:SegmentWriter.commit:1:after",
     "whoosh.writing:SegmentWriter.commit:2:after",
-    "indexer.update:chunk_ids_by_docnum:1",
+    "indexer.update:chunk_keys_by_docnum:1",
     "indexer.postings:atomic_write:3:after",
     "indexer.vector_store:atomic_memmap:1",
     "indexer.vector_store:atomic_memmap:1:after",
