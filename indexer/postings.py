@@ -31,7 +31,7 @@ import numpy as np
 from .atomic import atomic_write
 from .postings_merge import merge, pack
 from .errors import IndexFormatError
-from .vector_store import encode_ids
+from .vector_store import appended_layout, encode_ids
 
 if TYPE_CHECKING:
     from whoosh.index import FileIndex
@@ -229,19 +229,21 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str] | n
     ``old_ids[i]``); a new document wins over an old one with the same id.
     """
     keys = encode_ids(doc_ids)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
 
     def docnums_of(ids: np.ndarray) -> np.ndarray:
         """The new document number of each id (-1 where it is not a live document)."""
-        if not len(ids) or not len(sorted_keys):
+        if not len(ids) or not len(keys):
             return np.full(len(ids), -1, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
         pos = np.minimum(np.searchsorted(sorted_keys, ids), len(sorted_keys) - 1)
         found = (sorted_keys[pos] == ids) & (ids != b"")
         return np.where(found, order[pos], -1)
 
     new_ids = encode_ids(new.ids) if new.ids else np.zeros(0, dtype="S1")
-    new_docs = docnums_of(new_ids)
+    n_old = 0 if old_ids is None else len(old_ids)
+    appended = old_ids is not None and appended_layout(keys, np.asarray(old_ids), new_ids)
+    new_docs = n_old + np.arange(len(new_ids)) if appended else docnums_of(new_ids)
     if (new_docs < 0).any():
         raise IndexFormatError("internal error: a new passage has no keyword document")
     lengths = np.zeros(len(keys), dtype=np.int64)
@@ -255,9 +257,12 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str] | n
         lengths[new_docs] = np.frombuffer(new.lengths, dtype=np.int64)
     quantised = whoosh_lengths(lengths)
     if old is not None and old_ids is not None and len(old.docs):
-        moved = docnums_of(np.asarray(old_ids))
-        if len(new_ids):
-            moved[np.isin(np.asarray(old_ids), new_ids)] = -1  # replaced by a new version
+        if appended:  # old documents kept their numbers; replaced ones are deleted (b"")
+            moved = np.where(keys[:n_old] != b"", np.arange(n_old), -1)
+        else:
+            moved = docnums_of(np.asarray(old_ids))
+            if len(new_ids):
+                moved[np.isin(np.asarray(old_ids), new_ids)] = -1  # replaced by a new version
         kept_rows = moved >= 0
         quantised[moved[kept_rows]] = np.asarray(old.lengths)[np.flatnonzero(kept_rows)]
         unique, ptr, docs, tf = merge(old, moved, new_terms, new_docs_rep, new_tf)

@@ -42,6 +42,15 @@ def encode_ids(ids: Sequence[str] | np.ndarray) -> np.ndarray:
     return np.array(encoded, dtype=f"S{max((len(e) for e in encoded), default=1) or 1}")
 
 
+def appended_layout(keys: np.ndarray, old_ids: np.ndarray, new_ids: np.ndarray) -> bool:
+    """Whether documents ``keys`` are the old ones at their old numbers (some now deleted: b"")
+    followed by the new ones in the order they were written: an update that added a segment and
+    merged none, where nothing has to be looked up by id."""
+    n_old = len(old_ids)
+    return (len(keys) == n_old + len(new_ids) and np.array_equal(keys[n_old:], new_ids)
+            and bool(np.all((keys[:n_old] == old_ids) | (keys[:n_old] == b""))))
+
+
 class NewVectors:
     """Vectors embedded during an update, appended to a raw float32 file so that memory holds one
     batch, not the whole corpus; read back memory-mapped at commit."""
@@ -227,16 +236,20 @@ def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np
         raise IndexFormatError(f"unknown vector type {dtype!r}")
     old = old if old is not None else VectorStore.empty(dim)
     old_rows = np.flatnonzero(old.live)
-    pool = np.concatenate([encode_ids(new_ids), old.ids[old_rows]])
+    new_keys = encode_ids(new_ids)
+    pool = np.concatenate([new_keys, old.ids[old_rows]])
     keys = encode_ids(doc_ids)
     wanted = keys != b""
-    order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
-    pos = np.minimum(np.searchsorted(pool[order], keys[wanted]), max(len(pool) - 1, 0))
-    source = order[pos] if len(pool) else np.zeros(0, dtype=np.int64)
+    targets = np.flatnonzero(wanted)
+    n_new, n_old = len(new_ids), len(old.ids)
+    if appended_layout(keys, old.ids, new_keys):  # old rows kept their numbers: no sort needed
+        source = np.where(targets < n_old, n_new + np.searchsorted(old_rows, targets), targets - n_old)
+    else:
+        order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
+        pos = np.minimum(np.searchsorted(pool[order], keys[wanted]), max(len(pool) - 1, 0))
+        source = order[pos] if len(pool) else np.zeros(0, dtype=np.int64)
     if len(source) != int(wanted.sum()) or not np.array_equal(pool[source], keys[wanted]):
         raise IndexFormatError("internal error: a keyword document has no vector")
-    targets = np.flatnonzero(wanted)
-    n_new = len(new_ids)
 
     def fill(out: np.ndarray) -> None:
         for start in range(0, len(targets), BLOCK_ROWS):

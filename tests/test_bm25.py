@@ -21,6 +21,7 @@ from search.bm25 import BM25, QueryTerm, article_numbers, flat_terms
 from search.keyword import keyword_candidates
 from search.ranker import Searcher
 from search.scoring import bm25_idf
+from conftest import HashEncoder
 
 WORDS = ("bank rates inflation solar farm reservoir council vote harbour wheat exports storm "
          "river election minister budget school teachers strike train station fares").split()
@@ -416,20 +417,36 @@ def test_date_conditions_read_from_the_column_match_whoosh(tmp_path: Path) -> No
             assert (len(got) > 0) == (text != "harbour date:2023"), text
 
 
-def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from indexer import postings_merge
+def assert_vectors_are_their_passages(index: Path, encoder: HashEncoder) -> None:
+    with Searcher(index) as s:
+        store = s.reader.store
+        rows = np.flatnonzero(store.live)
+        fields = [s.reader.chunk_fields(int(r)) for r in rows]
+        texts = [f"{f['title']}\n{f['body']}" if f.get("title") else f["body"] for f in fields]
+        assert np.allclose(np.asarray(store.vectors[rows], dtype=np.float32), encoder.encode(texts), atol=1e-6)
+
+
+def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      fake_encoder: HashEncoder) -> None:
+    from indexer import postings_merge, vector_store
 
     taken: list[str] = []
     for name in ("_append", "_renumber"):
         real = getattr(postings_merge, name)
         monkeypatch.setattr(postings_merge, name, lambda *a, _r=real, _n=name: taken.append(_n) or _r(*a))
+    layouts: list[bool] = []
+    real_layout = vector_store.appended_layout
+    monkeypatch.setattr(vector_store, "appended_layout", lambda *a: layouts.append(real_layout(*a)) or layouts[-1])
     idx = index_batches(tmp_path, (0, 40, 1))
     for step in range(6):  # small segments get merged by Whoosh now and then
         index_batches(tmp_path, (30 + 7 * step, 9, 10 + step))
         assert_same_as_whoosh(idx)
         assert check_index(idx).ok  # the passage ids kept for unchanged segments are the column's
+        assert_vectors_are_their_passages(idx, fake_encoder)
     remove_every_third(idx)
     assert_same_as_whoosh(idx)
     assert_articles_pooled(idx)
     assert check_index(idx).ok
     assert {"_append", "_renumber"} <= set(taken), taken
+    assert True in layouts and False in layouts  # vectors: appended without lookups, and by id
+    assert_vectors_are_their_passages(idx, fake_encoder)
