@@ -20,8 +20,8 @@ from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
 from .embed_queue import EmbedQueue
 from .errors import IndexFormatError, IndexNotFoundError, ModelMismatchError, RebuildRequiredError
-from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, create_indexes, open_writable, segment_ids,
-                            to_datetime)
+from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, counted_postings, create_indexes, open_writable,
+                            segment_ids, to_datetime)
 from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
                      snapshot_path, write_manifest)
 from .lock import DEFAULT_TIMEOUT, WriteLock
@@ -135,21 +135,7 @@ class IndexUpdate:
         # the passage ids of the segments as they are now, reused at commit for those Whoosh keeps
         self._known_ids = None if self.store is None else segment_ids(self.chunk_ix, self.store.ids)
         self.new_postings = NewPostings(self.dir / NEW_POSTINGS)
-        self._posted: dict[bytes, int] = {}
-        self._capture_postings()
-
-    def _capture_postings(self) -> None:
-        """Count the scored field's postings as Whoosh adds them (term, document, weight = the
-        term's frequency), so a passage is analysed once, by Whoosh, for both indexes."""
-        pool = self.chunk_writer.pool
-        add, posted = pool.add, self._posted
-
-        def counting_add(item: tuple) -> None:  # (field, term bytes, docnum, weight, value bytes)
-            if item[0] == "text":
-                posted[item[1]] = int(item[3])
-            add(item)
-
-        pool.add = counting_add
+        self._posted = counted_postings(self.chunk_writer, "text")  # the last document's terms
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
