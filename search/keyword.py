@@ -6,7 +6,6 @@ import re
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher

@@ -21,9 +21,9 @@ from indexer.sentences import sentence_spans
 
 from . import fusion
 from .anchors import anchored_docs
+from .docsets import condition_docs
 from .explain import explain_hit
 from .facets import count_facets
-from .docsets import condition_docs
 from .keyword import is_question, keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
