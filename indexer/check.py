@@ -108,7 +108,7 @@ def _check_articles(report: CheckReport, doc_ids: list[str], articles_ix: object
 
 def scattered_article(doc_ids: list[str]) -> str | None:
     """An article whose passages are not consecutive documents numbered from ``#0`` (None: all are),
-    as article scoring (``search.bm25.article_numbers``) needs them."""
+    as article scoring (``indexer.postings.article_numbers``) needs them."""
     previous = ("", -1)
     for cid in doc_ids:
         if not cid:

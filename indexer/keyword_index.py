@@ -95,16 +95,7 @@ def chunk_keys_by_docnum(index: FileIndex, known: dict[str, np.ndarray] | None =
 
 def chunk_ids_by_docnum(index: FileIndex) -> list[str]:
     """The passage id of every keyword document number ("" for deleted documents)."""
-    ids: list[str] = []
-    with index.reader() as reader:
-        for sub, _ in reader.leaf_readers():  # segment by segment: a column is read whole
-            deleted = sub.is_deleted if sub.has_deletions() else None
-            for docnum, value in enumerate(sub.column_reader("chunk_id")):
-                if deleted is not None and deleted(docnum):
-                    ids.append("")
-                else:
-                    ids.append(value.decode("utf-8") if isinstance(value, bytes) else str(value))
-    return ids
+    return [key.decode("utf-8") for key in chunk_keys_by_docnum(index)]
 
 
 def to_datetime(iso: str | None) -> datetime | None:

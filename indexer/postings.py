@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .atomic import atomic_write
-from .postings_merge import merge, pack
 from .errors import IndexFormatError
+from .postings_merge import merge, pack
 from .vector_store import appended_layout, encode_ids
 
 if TYPE_CHECKING:

@@ -1,9 +1,9 @@
 """Vectorised BM25 over the snapshot's numpy postings, for plain keyword queries.
 
-A query that is a word, a prefix (``poly*``, as the words it expands to) or an OR of them over
-the scored field (what most searches are), with words excluded by the query's conditions, is
-scored here, term by term with numpy; anything else (phrases, AND, conditions on other fields
-inside the scored query) goes to Whoosh, passage by passage.
+A query that is a word, a prefix (``poly*``, as the words it expands to), a quoted phrase (its
+words, where the phrase occurs) or an OR of them over the scored field (what most searches are)
+is scored here, term by term with numpy; anything else (words scoped to another field, an AND
+nested inside an OR) goes to Whoosh, passage by passage.
 
 Passage scores are exactly Whoosh's BM25F (Lucene's idf, the same k1 and b, Whoosh's document
 frequencies, average length and stored field lengths). Given each passage's article
@@ -26,10 +26,10 @@ from whoosh.searching import Searcher
 
 from indexer.postings import Postings, article_numbers, term_key
 
-__all__ = ["BM25", "QueryTerm", "article_numbers", "flat_terms"]
-
 from .keyword import SEARCH_FIELDS
 from .scoring import LuceneBM25F, bm25_idf
+
+__all__ = ["BM25", "QueryTerm", "article_numbers", "flat_terms"]
 
 # A prefix that stands for more words than this is left to Whoosh (its matcher scores each
 # match with a constant instead of BM25, and does not pay per word).
@@ -157,11 +157,12 @@ class BM25:
             tf = tf.astype(np.float64)
             pooled = np.bincount(arts, weights=tf, minlength=count)
             idf = bm25_idf(int(np.count_nonzero(pooled)), count)
+            keep = None
             if within is not None:  # a phrase's word counts only in the passages that hold the phrase
                 keep = np.isin(docs, within, assume_unique=True)
-                pooled = np.bincount(arts[keep], weights=tf[keep], minlength=count)
             if mask is not None:
-                keep = mask[docs] if within is None else keep & mask[docs]
+                keep = mask[docs] if keep is None else keep & mask[docs]
+            if keep is not None:
                 pooled = np.bincount(arts[keep], weights=tf[keep], minlength=count)
             held = np.flatnonzero(pooled)
             ptf = pooled[held]

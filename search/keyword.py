@@ -44,14 +44,14 @@ def keyword_text(text: str) -> str:
 
 def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *, only: set[int] | None = None,
                        constraint: wq.Query | None = None, newest_first: bool | None = None,
-                       bm25: BM25 | None = None, matching: set[int] | np.ndarray | None = None) -> dict[int, float]:
+                       bm25: BM25 | None = None, matching: np.ndarray | None = None) -> dict[int, float]:
     """``{document number: BM25 score}`` of the best ``limit`` passages (``None``: all of them);
     a plain query scored by ``bm25`` per article gives each article's score to its best passage.
 
     ``only`` restricts them to some documents, ``constraint`` to those matching a query;
     ``newest_first`` (True/False) takes them in date order instead of by score. With ``bm25``
     (the snapshot's numpy postings), a plain query is scored there.
-    ``matching``: the documents that meet ``constraint``, when the caller has them already.
+    ``matching``: the documents that meet ``constraint`` (sorted), when the caller has them already.
     """
     if query is wq.NullQuery:
         return {}
@@ -64,8 +64,7 @@ def keyword_candidates(searcher: Searcher, query: wq.Query, limit: int | None, *
     allowed: set[int] | np.ndarray | None = only
     if constraint is not None:
         if matching is None:
-            matching = np.fromiter(searcher.docs_for_query(constraint), dtype=np.int64)
-        matching = np.asarray(sorted(matching) if isinstance(matching, set) else matching, dtype=np.int64)
+            matching = np.sort(np.fromiter(searcher.docs_for_query(constraint), dtype=np.int64))
         allowed = matching if only is None else np.intersect1d(np.fromiter(only, dtype=np.int64), matching)
     if bm25 is not None and terms is not None:
         return bm25.top(terms, limit, allowed)
