@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 import numpy as np
 from whoosh.index import EmptyIndexError, FileIndex
-from whoosh.writing import IndexWriter
 
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX, article_schema, chunk_schema
 from .errors import IndexFormatError
@@ -37,22 +36,6 @@ def open_index(directory: str | os.PathLike[str], name: str) -> FileIndex:
 def open_writable(directory: str | os.PathLike[str], name: str) -> FileIndex:
     """Open a Whoosh index of a snapshot that is being built."""
     return MappedStorage(str(directory), readonly=False).open_index(indexname=name)
-
-
-def counted_postings(writer: IndexWriter, fieldname: str) -> dict[bytes, int]:
-    """A dict that holds, after each ``writer.add_document``, the field's terms of that document
-    and their frequencies (clear it before each one), taken from the postings Whoosh adds to its
-    pool (weight = frequency), so a passage is analysed once, by Whoosh, for both indexes."""
-    pool = writer.pool
-    add, posted = pool.add, {}
-
-    def counting_add(item: tuple) -> None:  # (field, term bytes, docnum, weight, value bytes)
-        if item[0] == fieldname:
-            posted[item[1]] = int(item[3])
-        add(item)
-
-    pool.add = counting_add
-    return posted
 
 
 def segment_ids(index: FileIndex, ids: np.ndarray) -> dict[str, np.ndarray]:

@@ -20,11 +20,12 @@ from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
 from .embed_queue import EmbedQueue
 from .errors import IndexFormatError, IndexNotFoundError, ModelMismatchError, RebuildRequiredError
-from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, counted_postings, create_indexes, open_writable,
+from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, create_indexes, open_writable,
                             segment_ids, to_datetime)
 from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
                      snapshot_path, write_manifest)
 from .lock import DEFAULT_TIMEOUT, WriteLock
+from .posting_pool import install_pool
 from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
 from .settings import BuildSettings
@@ -128,14 +129,15 @@ class IndexUpdate:
             self.store = None
         self.articles = self.article_ix.searcher()
         self.chrome = SiteChrome() if self.fresh else SiteChrome.load(self.dir)
-        self.chunk_writer: IndexWriter = self.chunk_ix.writer(limitmb=WRITER_LIMIT_MB)
+        self.chunk_writer: IndexWriter = self.chunk_ix.writer()
         self.article_writer: IndexWriter = self.article_ix.writer()
+        self._posted = install_pool(self.chunk_writer, WRITER_LIMIT_MB, count_field="text")  # the last document's terms
+        install_pool(self.article_writer, WRITER_LIMIT_MB // 4)
         self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
         self.old_postings = None if self.store is None else cloned_postings(self.dir, self.chunk_ix)
         # the passage ids of the segments as they are now, reused at commit for those Whoosh keeps
         self._known_ids = None if self.store is None else segment_ids(self.chunk_ix, self.store.ids)
         self.new_postings = NewPostings(self.dir / NEW_POSTINGS)
-        self._posted = counted_postings(self.chunk_writer, "text")  # the last document's terms
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
