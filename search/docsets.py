@@ -116,3 +116,19 @@ def numeric_column(searcher: Searcher, fieldname: str) -> np.ndarray:
             values[:len(stored)] = stored
         parts.append(values)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+
+
+def term_codes(searcher: Searcher, fieldname: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The term each document holds in a field with few distinct terms (``source``), as numbers:
+    ``(code per document, first document of each code)``. Codes index the field's terms in order;
+    -1: no term, -2: several (e.g. a comma-separated source), left for the caller to look up."""
+    codes = np.full(size, -1, dtype=np.int32)
+    firsts = []
+    for code, text in enumerate(searcher.reader().lexicon(fieldname)):
+        docs = term_docs(searcher, fieldname, text)
+        docs = docs[docs < size]
+        taken = codes[docs] != -1
+        codes[docs[taken]] = -2
+        codes[docs[~taken]] = code
+        firsts.append(docs[0] if len(docs) else 0)
+    return codes, np.asarray(firsts, dtype=np.int64)

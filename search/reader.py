@@ -18,7 +18,7 @@ from indexer.postings import Postings
 from indexer.vector_store import VectorStore
 
 from .bm25 import BM25, article_numbers
-from .docsets import numeric_column
+from .docsets import numeric_column, term_codes
 from .scoring import LuceneBM25F
 
 _ATTEMPTS = 3
@@ -50,12 +50,24 @@ class IndexReader:
         """Vectorised BM25 over the snapshot's postings (None for indexes built without them)."""
         if self.postings is None or len(self.postings) != len(self.store.ids):
             return None
-        articles = self.postings.articles
-        if articles is None:  # written before article scoring
+        return BM25(self.postings, self.searcher, self.article_numbers)
+
+    @cached_property
+    def article_numbers(self) -> np.ndarray | None:
+        """Each document's article number (consecutive passages share one; -1: deleted), or None
+        when an article's passages are not consecutive documents (then articles go by passage id)."""
+        articles = self.postings.articles if self.postings is not None else None
+        if articles is None or len(articles) != len(self.store.ids):  # written before article scoring
             articles = article_numbers(self.store.ids)
-        if bool(np.any((np.asarray(articles) < 0) & self.store.live)):  # not grouped as written: score passages
-            articles = None
-        return BM25(self.postings, self.searcher, articles)
+        if bool(np.any((np.asarray(articles) < 0) & self.store.live)):
+            return None
+        return np.asarray(articles)
+
+    @cached_property
+    def sources(self) -> tuple[np.ndarray, list[str]]:
+        """``(code per document, source name per code)`` (see :func:`search.docsets.term_codes`)."""
+        codes, firsts = term_codes(self.searcher, "source", len(self.store.ids))
+        return codes, [self.chunk_fields(int(d)).get("source") or "" for d in firsts]
 
     @cached_property
     def published(self) -> np.ndarray:
