@@ -128,12 +128,18 @@ class BM25:
             del self._phrases[next(iter(self._phrases))]
         return docs
 
-    def _term_scores(self, terms: list[QueryTerm]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def _term_scores(self, terms: list[QueryTerm],
+                     chosen: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Per term: the passages holding it and their BM25F scores (only the passages of the
+        ``chosen`` articles, a boolean per article number, when given)."""
         searcher, postings = self.searcher, self.postings
         doc_count = searcher.doc_count()
         for field, text, boost, within in terms:
             docs, tf = postings.lookup(term_key(text))
             idf = bm25_idf(searcher.doc_frequency(field, text), doc_count)
+            if chosen is not None and self.articles is not None:
+                keep = chosen[self.articles[docs]]
+                docs, tf = docs[keep], tf[keep]
             if within is not None:
                 keep = np.isin(docs, within, assume_unique=True)
                 docs, tf = docs[keep], tf[keep]
@@ -201,18 +207,19 @@ class BM25:
         """``{document number: score}`` of the best ``limit`` matches (all: None), among the
         ``allowed`` documents; per article, each article is keyed by its best passage."""
         mask = self._mask(allowed)
+        if self.articles is not None:
+            return self._best_articles(terms, limit, mask)
         scores, matched = self._sum(self._term_scores(terms), len(self.postings))
         if mask is not None:
             matched &= mask
-        if self.articles is not None:
-            return self._best_articles(terms, scores, matched, limit, mask)
         hits = np.flatnonzero(matched)
         if limit is not None and len(hits) > limit:
             hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
         return {int(d): float(scores[d]) for d in hits}
 
-    def _best_articles(self, terms: list[QueryTerm], passage_scores: np.ndarray,
-                       passage_matched: np.ndarray, limit: int | None, mask: np.ndarray | None) -> dict[int, float]:
+    def _best_articles(self, terms: list[QueryTerm], limit: int | None, mask: np.ndarray | None) -> dict[int, float]:
+        """The best ``limit`` articles, each keyed by its best-scoring passage (passage scores are
+        computed for those articles only)."""
         assert self.articles is not None
         scores, matched = self._article_scores(terms, mask)
         hits = np.flatnonzero(matched)
@@ -220,8 +227,10 @@ class BM25:
             hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
         chosen = np.zeros(self.article_count, dtype=bool)
         chosen[hits] = True
+        passage_scores, passage_matched = self._sum(self._term_scores(terms, chosen), len(self.postings))
+        if mask is not None:
+            passage_matched &= mask
         docs = np.flatnonzero(passage_matched)
-        docs = docs[chosen[self.articles[docs]]]
         order = np.lexsort((docs, -passage_scores[docs], self.articles[docs]))  # per article: best, then first
         docs = docs[order]
         arts = self.articles[docs]
