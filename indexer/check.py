@@ -13,7 +13,7 @@ from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .errors import NewsdigError
 from .keyword_index import chunk_ids_by_docnum, open_index
 from .layout import SNAPSHOTS, read_manifest, snapshot_path
-from .ann import row_keys, stored_keys
+from .ann import KEYS_FILE, pending_rows, row_keys, stored_keys
 from .postings import Postings, article_numbers
 from .vector_store import VectorStore
 
@@ -67,10 +67,7 @@ def check_index(index_dir: str | os.PathLike[str]) -> CheckReport:
         if bad:
             report.problems.append(f"{bad} vectors are not unit length")
             break
-    ann_keys = stored_keys(snap)
-    if ann_keys is not None and not np.array_equal(np.sort(row_keys(store.ids)[store.live]), ann_keys):
-        report.problems.append(f"the ANN index holds {len(ann_keys)} passages that do not match the "
-                               f"{len(store)} stored vectors")
+    _check_ann(report, snap, store)
     _check_postings(report, snap, store)
     _check_articles(report, doc_ids, articles_ix)
     leftovers = [p.name for p in (Path(index_dir) / SNAPSHOTS).iterdir() if p.name != manifest.snapshot]
@@ -119,6 +116,25 @@ def scattered_article(doc_ids: list[str]) -> str | None:
             return article
         previous = (article, n)
     return None
+
+
+def _check_ann(report: CheckReport, snap: Path, store: VectorStore) -> None:
+    """The ANN file's keys plus its pending rows cover every live row, and its key map is the store's."""
+    members = stored_keys(snap)
+    if members is None:
+        return
+    keys = row_keys(store.ids)
+    pending = pending_rows(snap)
+    mapped = np.load(snap / KEYS_FILE, allow_pickle=False) if (snap / KEYS_FILE).exists() else None
+    waiting = np.zeros(len(keys), dtype=bool)
+    if len(pending) and (pending.min() < 0 or pending.max() >= len(keys) or not store.live[pending].all()):
+        report.problems.append("the ANN index lists pending passages that are not stored vectors")
+        return
+    waiting[pending] = True
+    if (mapped is None or not np.array_equal(np.sort(keys[store.live]), mapped)
+            or not np.isin(keys[store.live & ~waiting], members).all()):
+        report.problems.append(f"the ANN index holds {len(members)} passages (+{len(pending)} pending) that "
+                               f"do not match the {len(store)} stored vectors")
 
 
 def _check_postings(report: CheckReport, snap: Path, store: VectorStore) -> None:

@@ -30,7 +30,7 @@ from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
-from .vector_store import NEW_VECTORS, VectorStore, write_aligned
+from .vector_store import NEW_VECTORS, VectorStore, encode_ids, write_aligned
 from .version import __version__
 
 
@@ -278,7 +278,8 @@ class IndexUpdate:
         store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()
-        ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir))
+        renewed = np.flatnonzero(np.isin(store.ids, encode_ids(self.queue.ids))) if self.queue.ids else None
+        ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir), renewed)
         self.chrome.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()
         n_articles = self.article_ix.doc_count()

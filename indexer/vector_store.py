@@ -180,8 +180,9 @@ class VectorStore:
             rows = None
         if rows is not None and len(rows) < len(self.ids) // 2:
             return _top(rows, self.similarities(query, rows), k)
-        if rows is None and self.ann is not None:  # big index: ANN candidates, exact scores
-            rows = np.unique(self.ann.rows(query, k))
+        if rows is None and self.ann is not None:  # big index: ANN candidates (and the rows the
+            # ANN file does not hold yet, see indexer.ann), exact scores
+            rows = np.unique(np.concatenate([self.ann.rows(query, k), self.ann.pending]))
             rows = rows[self.live[rows]]
             return _top(rows, self.similarities(query, rows), k)
         if rows is None and self.vectors.dtype == np.float16:

@@ -54,7 +54,9 @@ def test_ann_is_built_above_the_threshold_updated_incrementally_and_checked(
     removed = runner.invoke(app, ["remove", "a005", "a025", "--index-dir", idx])
     assert removed.exit_code == 0
     snap = snapshot_path(idx, read_manifest(idx).snapshot)
-    assert len(ann.stored_keys(snap)) == 58 and check_index(idx).ok
+    # the HNSW file is kept as it was (two stale entries in it); 58 of its keys are still right
+    assert ann._size(snap / ann.ANN_FILE) == 60 and len(ann.stored_keys(snap)) == 58
+    assert check_index(idx).ok
     with Searcher(idx) as searcher:
         store = searcher.reader.store
         assert store.ann is not None
@@ -93,3 +95,40 @@ def test_a_store_without_ann_files_searches_exactly(tmp_path: Path) -> None:
     VectorStore(rows, encode_ids(["a", "b", "c", "d"])).save(tmp_path)
     store = VectorStore.load(tmp_path)
     assert store.ann is None and store.search(rows[2], 1)[0][0] == 2
+
+
+def test_new_and_replaced_passages_wait_beside_the_ann_file_until_folded_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "MIN_ROWS", 30)
+    monkeypatch.setattr(ann, "PENDING_MIN", 4)
+    runner = CliRunner()
+    idx = str(tmp_path / "idx")
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 0, 80)
+    assert runner.invoke(app, ["index", str(feed), "--index-dir", idx]).exit_code == 0
+    snap = snapshot_path(idx, read_manifest(idx).snapshot)
+    inode = (snap / ann.ANN_FILE).stat().st_ino
+    # a replaced article keeps its passage ids: the file holds its old vector, so it waits too
+    feed.write_text(json.dumps({"id": "a007", "title": "Zebra crossing", "text": "zebra zebra crossing "
+                                "stripes painted zebra"}) + "\n" + json.dumps(
+        {"id": "new1", "title": "Okapi sighting", "text": "okapi okapi forest sighting"}) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["add", str(feed), "--index-dir", idx]).exit_code == 0
+    snap = snapshot_path(idx, read_manifest(idx).snapshot)
+    assert (snap / ann.ANN_FILE).stat().st_ino == inode  # not rewritten
+    with Searcher(idx) as searcher:
+        store = searcher.reader.store
+        waiting = sorted(store.chunk_id(int(r)) for r in store.ann.pending)
+        assert waiting == ["a007#0", "new1#0"]
+        for text, expected in (("zebra crossing stripes", "a007#0"), ("okapi forest", "new1#0")):
+            assert store.chunk_id(store.search(searcher.encode_queries([text])[0], 1)[0][0]) == expected
+    assert check_index(idx).ok
+    write_feed(feed, 100, 5)  # 7 waiting > 4: folded into the file
+    assert runner.invoke(app, ["add", str(feed), "--index-dir", idx]).exit_code == 0
+    snap = snapshot_path(idx, read_manifest(idx).snapshot)
+    assert len(ann.pending_rows(snap)) == 0 and len(ann.stored_keys(snap)) == 86
+    assert (snap / ann.ANN_FILE).stat().st_ino != inode and check_index(idx).ok
+    with Searcher(idx) as searcher:
+        store = searcher.reader.store
+        assert store.chunk_id(store.search(searcher.encode_queries(["zebra crossing stripes"])[0], 1)[0][0]) == "a007#0"
+    np.save(snap / ann.PENDING_FILE, np.array([0, 10**6]), allow_pickle=False)
+    assert not check_index(idx).ok
