@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_memmap, atomic_write
+from .atomic import atomic_file, atomic_memmap, atomic_write
 from .errors import IndexFormatError
 
 VECTORS = "vectors.npy"
@@ -243,7 +243,12 @@ def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np
     wanted = keys != b""
     targets = np.flatnonzero(wanted)
     n_new, n_old = len(new_ids), len(old.ids)
+    directory = Path(directory)
     if appended_layout(keys, old.ids, new_keys):  # old rows kept their numbers: no sort needed
+        if _copyable(old, dtype):  # the old rows' bytes as they are, then the new rows
+            _write_appended(directory / VECTORS, old, keys, new_keys, new_vectors, dim, dtype)
+            atomic_write(directory / IDS, lambda f: np.save(f, keys, allow_pickle=False))
+            return VectorStore.load(directory)
         source = np.where(targets < n_old, n_new + np.searchsorted(old_rows, targets), targets - n_old)
     else:
         order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
@@ -261,7 +266,41 @@ def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np
             if (~from_new).any():
                 out[rows[~from_new]] = old.vectors[old_rows[src[~from_new] - n_new]]
 
-    directory = Path(directory)
     atomic_memmap(directory / VECTORS, dtype, (len(keys), dim), fill)
     atomic_write(directory / IDS, lambda f: np.save(f, keys, allow_pickle=False))
     return VectorStore.load(directory)
+
+
+def _copyable(old: VectorStore, dtype: str) -> bool:
+    """Whether ``old``'s vectors are a memory-mapped file of ``dtype`` whose bytes can be copied."""
+    vectors = old.vectors
+    return (isinstance(vectors, np.memmap) and vectors.dtype == np.dtype(dtype) and len(vectors) > 0
+            and vectors.flags.c_contiguous and getattr(vectors, "filename", None) is not None)
+
+
+def _write_appended(path: Path, old: VectorStore, keys: np.ndarray, new_keys: np.ndarray,
+                    new_vectors: np.ndarray, dim: int, dtype: str) -> None:
+    """The vectors file of an appended layout: the old file's rows copied by the kernel
+    (``copy_file_range``: about twice as fast as through a memory map), the new rows after them.
+    Rows of documents deleted by this update keep their old bytes (deleted rows are never read)."""
+    n_old, itemsize = len(old.ids), np.dtype(dtype).itemsize
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+              "shape": (len(keys), dim)}
+    tail = keys[n_old:]
+
+    def produce(tmp: str) -> None:
+        with open(tmp, "wb") as out, open(old.vectors.filename, "rb") as src:
+            np.lib.format.write_array_header_1_0(out, header)
+            out.flush()
+            offset, left = old.vectors.offset, n_old * dim * itemsize
+            while left:
+                done = os.copy_file_range(src.fileno(), out.fileno(), left, offset)
+                if done <= 0:
+                    raise OSError(f"short copy of {old.vectors.filename}")
+                offset, left = offset + done, left - done
+            for start in range(0, len(tail), BLOCK_ROWS):  # the new rows, in the order written
+                out.write(np.ascontiguousarray(new_vectors[start:start + BLOCK_ROWS], dtype=dtype).tobytes())
+
+    if len(new_keys) != len(tail) or not np.array_equal(new_keys, tail):
+        raise IndexFormatError("internal error: appended vectors out of order")
+    atomic_file(path, produce)

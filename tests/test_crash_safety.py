@@ -42,8 +42,8 @@ KILL_POINTS = [
     "whoosh.writing:SegmentWriter.commit:2:after",
     "indexer.update:chunk_keys_by_docnum:1",
     "indexer.postings:atomic_write:3:after",
-    "indexer.vector_store:atomic_memmap:1",
-    "indexer.vector_store:atomic_memmap:1:after",
+    "indexer.vector_store:atomic_file:1",  # the old rows copied, the new ones appended
+    "indexer.vector_store:atomic_file:1:after",
     "indexer.vector_store:atomic_write:1:after",
     "indexer.layout:atomic_write_bytes:1",
     "indexer.atomic:os.replace:3",
@@ -134,7 +134,7 @@ def test_sigkill_at_many_points_of_index_and_add_leaves_old_or_new_state(tmp_pat
 
 @pytest.mark.parametrize("point", [
     "whoosh.writing:SegmentWriter.commit:1:after",
-    "indexer.vector_store:atomic_memmap:1:after",
+    "indexer.update:write_aligned:1:after",  # remove copies the old rows, rebuild writes them all
     "indexer.vector_store:atomic_write:1:after",
     "indexer.atomic:os.replace:3",
     "indexer.atomic:os.replace:3:after",
@@ -159,7 +159,8 @@ def test_sigkill_during_remove_and_rebuild(tmp_path: Path, point: str) -> None:
 
 @pytest.mark.parametrize("target, error", [
     ("indexer.vector_store.atomic_write", OSError(errno.ENOSPC, "No space left on device")),
-    ("indexer.vector_store.atomic_memmap", OSError(errno.ENOSPC, "No space left on device")),
+    ("indexer.vector_store.atomic_memmap", OSError(errno.ENOSPC, "No space left on device")),  # rebuild
+    ("indexer.vector_store.atomic_file", OSError(errno.ENOSPC, "No space left on device")),  # appended rows
     ("indexer.layout.atomic_write_bytes", PermissionError(errno.EACCES, "Permission denied")),
     ("indexer.update.clone_tree", OSError(errno.ENOSPC, "No space left on device")),
 ])
@@ -176,7 +177,8 @@ def test_disk_full_or_permission_error_leaves_the_previous_index(tmp_path: Path,
 
     module, name = target.rsplit(".", 1)
     monkeypatch.setattr(f"{module}.{name}", fail)
-    result = runner.invoke(app, ["index", str(corpus), "--index-dir", str(index_dir)])
+    command = ["rebuild", "--max-words", "30"] if target.endswith("atomic_memmap") else ["index", str(corpus)]
+    result = runner.invoke(app, [*command, "--index-dir", str(index_dir)])
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and error.strerror in result.stderr
     assert result.stderr.rstrip().endswith("the index is unchanged")

@@ -99,6 +99,31 @@ def test_write_aligned_takes_new_vectors_first_and_old_rows_otherwise(tmp_path: 
     assert not store.vectors[1].any()
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_write_aligned_appends_to_a_copy_of_the_old_file(tmp_path: Path, dtype: str) -> None:
+    old_rows = unit_rows(5, seed=6)
+    (tmp_path / "old").mkdir()
+    VectorStore(old_rows, encode_ids(["a#0", "a#1", "b#0", "c#0", "d#0"])).save(tmp_path / "old", dtype=dtype)
+    old = VectorStore.load(tmp_path / "old")
+    new = unit_rows(2, seed=7)
+    (tmp_path / "new").mkdir()
+    store = write_aligned(tmp_path / "new", ["a#0", "a#1", "", "c#0", "d#0", "e#0", "f#0"], ["e#0", "f#0"], new,
+                          old, dim=32, dtype=dtype)
+    assert store.dtype == dtype and [store.chunk_id(i) for i in range(7)] == ["a#0", "a#1", "", "c#0", "d#0", "e#0", "f#0"]
+    got = np.asarray(store.vectors, dtype=np.float32)
+    np.testing.assert_allclose(got[[0, 1, 3, 4]], old_rows[[0, 1, 3, 4]], atol=1e-3)
+    np.testing.assert_allclose(got[5:], new, atol=1e-3)
+    assert store.search(new[1], 1)[0][0] == 6 and all(r != 2 for r, _ in store.search(old_rows[2], 7))
+    other = "float16" if dtype == "float32" else "float32"  # another type: rows converted, not copied
+    (tmp_path / "conv").mkdir()
+    converted = write_aligned(tmp_path / "conv", ["a#0", "a#1", "", "c#0", "d#0", "e#0", "f#0"], ["e#0", "f#0"],
+                              new, old, dim=32, dtype=other)
+    assert converted.dtype == other
+    expected = got.copy()
+    expected[2] = 0.0  # a deleted row is left empty when rows are written one by one
+    np.testing.assert_allclose(np.asarray(converted.vectors, dtype=np.float32), expected, atol=1e-3)
+
+
 def test_cli_float16_index_search_and_rebuild(tmp_path: Path, corpus: Path) -> None:
     runner = CliRunner()
     idx = str(tmp_path / "idx")
