@@ -69,11 +69,18 @@ def explain_article(searcher, text: str, article_id: str, *, mode: str = "hybrid
     lines.append(f"keyword side: {'no keyword match' if kw_rank is None else f'rank {kw_rank} of {len(keyword)} matching articles, BM25 {keyword[article_id][0]:.3f}'}")
     if mode != "keyword" and len(store):
         qvec = searcher.encoder.encode([parsed.semantic_text])[0]
-        scores = np.asarray(store.vectors, dtype=np.float32) @ qvec
+        scores = store.similarities(qvec)  # a block of rows at a time, never all of them in float32
         scores[~store.live] = -np.inf
         mine = float(scores[rows].max())
-        better = {store.chunk_id(int(r)).rsplit("#", 1)[0] for r in np.flatnonzero(scores > mine)} - {article_id}
-        lines.append(f"semantic side: rank {len(better) + 1} of {len(set(store.chunk_id(int(r)).rsplit('#', 1)[0] for r in np.flatnonzero(store.live)))} articles, cosine {mine:.3f}")
+        articles = reader.article_numbers
+        if articles is not None:  # article numbers: no passage id is read
+            own = int(articles[rows[0]])
+            better = len(np.setdiff1d(np.unique(articles[scores > mine]), [own]))
+            total = len(np.unique(articles[store.live]))
+        else:
+            better = len({store.chunk_id(int(r)).rsplit("#", 1)[0] for r in np.flatnonzero(scores > mine)} - {article_id})
+            total = len({store.chunk_id(int(r)).rsplit("#", 1)[0] for r in np.flatnonzero(store.live)})
+        lines.append(f"semantic side: rank {better + 1} of {total} articles, cosine {mine:.3f}")
     depth = max(MIN_DEPTH, 3 * limit)
     results = searcher.search(text, mode=mode, limit=depth, filters=filters, fusion_method=fusion_method,
                               weight=weight, snippets=False)

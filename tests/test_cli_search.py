@@ -63,6 +63,10 @@ def test_ask_show_similar_explain(idx: str) -> None:
     assert "w1" not in similar and len(similar) == 3
     why = run("explain", "museum looms", "w1", "-n", "1", "--index-dir", idx).stdout
     assert "keyword side: no keyword match" in why and "cuts it off" in why
+    semantic = [json.loads(line)["article_id"] for line in run("search", "museum looms", "--mode", "semantic", "--json",
+                                                               "-n", "50", "--index-dir", idx).stdout.splitlines()]
+    total = json.loads(run("stats", "--json", "--index-dir", idx).stdout)["articles"]
+    assert f"semantic side: rank {semantic.index('w1') + 1} of {total} articles" in why
     filtered = run("explain", "wheat", "w1", "--source", "City Chronicle", "--index-dir", idx).stdout
     assert "filtered out" in filtered
 
