@@ -45,15 +45,33 @@ def _append(old: Postings, kept: np.ndarray, new_terms: np.ndarray, new_docs: np
             docs, tf = docs[keep], tf[keep]
     kept_ptr = np.concatenate([[0], np.cumsum(counts)])
     at = kept_ptr[np.searchsorted(terms, new_terms, side="right")]  # after the term's old postings
-    docs = np.insert(docs, at, new_docs.astype(np.int32))
-    tf = np.insert(tf, at, new_tf)
-    added, added_counts = np.unique(new_terms, return_counts=True)
-    unique = np.union1d(terms, added)
+    docs = _insert(docs, at, new_docs.astype(np.int32))
+    tf = _insert(tf, at, new_tf)
+    starts = np.flatnonzero(np.r_[True, new_terms[1:] != new_terms[:-1]]) if len(new_terms) else np.zeros(0, np.int64)
+    added, added_counts = new_terms[starts], np.diff(np.append(starts, len(new_terms)))  # new_terms are sorted
+    pos = np.minimum(np.searchsorted(terms, added), max(len(terms) - 1, 0))
+    extra = added[terms[pos] != added] if len(terms) else added
+    unique = np.insert(terms, np.searchsorted(terms, extra), extra)  # both sorted: no sort of all terms
     total = np.zeros(len(unique), dtype=np.int64)
     total[np.searchsorted(unique, terms)] += counts
     total[np.searchsorted(unique, added)] += added_counts
     held = total > 0
     return unique[held], np.concatenate([[0], np.cumsum(total[held])]).astype(np.int64), docs.astype(np.int32), tf
+
+
+def _insert(values: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``np.insert(values, at, new)`` for sorted ``at``: one copy of the slices between insertion
+    points (``np.insert`` builds index masks as long as ``values``: ~3x slower)."""
+    if not len(at) or len(at) > 100_000:
+        return np.insert(values, at, new)
+    cuts, first = np.unique(at, return_index=True)
+    ends = np.append(first[1:], len(at))
+    pieces, prev = [], 0
+    for cut, begin, end in zip(cuts.tolist(), first.tolist(), ends.tolist()):
+        pieces += [values[prev:cut], new[begin:end]]
+        prev = cut
+    pieces.append(values[prev:])
+    return np.concatenate(pieces).astype(values.dtype, copy=False)
 
 
 def _renumber(old: Postings, moved: np.ndarray, new_terms: np.ndarray, new_docs: np.ndarray,
