@@ -49,9 +49,7 @@ def _append(old: Postings, kept: np.ndarray, new_terms: np.ndarray, new_docs: np
     tf = _insert(tf, at, new_tf)
     starts = np.flatnonzero(np.r_[True, new_terms[1:] != new_terms[:-1]]) if len(new_terms) else np.zeros(0, np.int64)
     added, added_counts = new_terms[starts], np.diff(np.append(starts, len(new_terms)))  # new_terms are sorted
-    pos = np.minimum(np.searchsorted(terms, added), max(len(terms) - 1, 0))
-    extra = added[terms[pos] != added] if len(terms) else added
-    unique = np.insert(terms, np.searchsorted(terms, extra), extra)  # both sorted: no sort of all terms
+    unique = _union_sorted(terms, new_terms)
     total = np.zeros(len(unique), dtype=np.int64)
     total[np.searchsorted(unique, terms)] += counts
     total[np.searchsorted(unique, added)] += added_counts
@@ -79,22 +77,48 @@ def _renumber(old: Postings, moved: np.ndarray, new_terms: np.ndarray, new_docs:
     """Whoosh merged segments: renumber every old posting, then restore (term, document) order."""
     doc_map = moved[np.asarray(old.docs, dtype=np.int64)]
     keep = doc_map >= 0
-    old_terms = np.repeat(np.asarray(old.terms), np.diff(np.asarray(old.ptr)))[keep]
     old_docs, old_tf = doc_map[keep], np.asarray(old.tf)[keep]
     renumbered = moved[moved >= 0]
-    if bool(np.all(renumbered[1:] > renumbered[:-1])) and (
-            not len(new_docs) or not len(renumbered) or int(new_docs.min()) > int(renumbered.max())):
-        # Whoosh kept the old documents' order and appended the new ones: the old postings are
-        # still in (term, document) order, and each new one goes after its term's.
-        at = np.searchsorted(old_terms, new_terms, side="right")
-        terms, docs, tf = (np.insert(old_terms, at, new_terms), np.insert(old_docs, at, new_docs),
-                           np.insert(old_tf, at, new_tf))
-    else:  # segments merged out of order: sort everything
-        terms, docs, tf = (np.concatenate([old_terms, new_terms]), np.concatenate([old_docs, new_docs]),
-                           np.concatenate([old_tf, new_tf]))
-        sort = np.lexsort((docs, terms))
-        terms, docs, tf = terms[sort], docs[sort], tf[sort]
-    return pack(terms, docs, tf)
+    if not (bool(np.all(renumbered[1:] > renumbered[:-1])) and (
+            not len(new_docs) or not len(renumbered) or int(new_docs.min()) > int(renumbered.max()))):
+        return _sorted(old, keep, old_docs, old_tf, new_terms, new_docs, new_tf)  # merged out of order
+    # Whoosh kept the old documents' order and appended the new ones: the old postings are still
+    # in (term, document) order, and each new one goes after its term's.
+    old_terms = np.repeat(np.asarray(old.terms), np.diff(np.asarray(old.ptr)))[keep]
+    at = np.searchsorted(old_terms, new_terms, side="right")
+    return pack(np.insert(old_terms, at, new_terms), np.insert(old_docs, at, new_docs), np.insert(old_tf, at, new_tf))
+
+
+def _sorted(old: Postings, keep: np.ndarray, old_docs: np.ndarray, old_tf: np.ndarray, new_terms: np.ndarray,
+            new_docs: np.ndarray, new_tf: np.ndarray) -> Merged:
+    """Postings re-sorted by one int64 key, term number x documents + document: each term's old
+    postings are already a few sorted runs (one per block of documents Whoosh moved), which a
+    stable sort (timsort) merges in about linear time (~7x faster than a lexsort of term hashes
+    and documents)."""
+    terms = np.asarray(old.terms)
+    counts = np.diff(np.asarray(old.ptr, dtype=np.int64))
+    unique = _union_sorted(terms, new_terms)
+    size = int(max(old_docs.max(initial=-1), new_docs.max(initial=-1))) + 1
+    key = np.concatenate([np.repeat(np.searchsorted(unique, terms), counts)[keep] * size + old_docs,
+                          np.searchsorted(unique, new_terms) * size + np.asarray(new_docs, dtype=np.int64)])
+    sort = np.argsort(key, kind="stable")
+    docs = np.concatenate([old_docs, new_docs])[sort].astype(np.int32)
+    tf = np.concatenate([old_tf, new_tf])[sort]
+    total = np.bincount(key[sort] // size, minlength=len(unique)) if size else np.zeros(len(unique), np.int64)
+    held = total > 0
+    return unique[held], np.concatenate([[0], np.cumsum(total[held])]).astype(np.int64), docs, tf
+
+
+def _union_sorted(terms: np.ndarray, new_terms: np.ndarray) -> np.ndarray:
+    """The sorted union of sorted distinct ``terms`` and sorted ``new_terms`` (no sort of all)."""
+    if not len(new_terms):
+        return terms
+    added = new_terms[np.r_[True, new_terms[1:] != new_terms[:-1]]]
+    if not len(terms):
+        return added
+    pos = np.minimum(np.searchsorted(terms, added), len(terms) - 1)
+    extra = added[terms[pos] != added]
+    return np.insert(terms, np.searchsorted(terms, extra), extra)
 
 
 def pack(terms: np.ndarray, docs: np.ndarray, tf: np.ndarray) -> Merged:
