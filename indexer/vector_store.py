@@ -18,6 +18,7 @@ import numpy as np
 
 from .atomic import atomic_file, atomic_memmap, atomic_write
 from .errors import IndexFormatError
+from .vector_search import nearest
 
 VECTORS = "vectors.npy"
 IDS = "chunk_ids.npy"
@@ -165,8 +166,8 @@ class VectorStore:
     def search(self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """``(row, similarity)`` of the ``k`` live rows most similar to a unit query vector, best first.
 
-        ``allowed`` (row numbers) restricts the search to those rows: filters apply before the cut,
-        and only those rows are scored.
+        ``allowed`` (row numbers) restricts the search to those rows: filters apply before the cut
+        (with an ANN index, a broad filter to its candidates; see :mod:`indexer.vector_search`).
         """
         if not len(self.ids) or k <= 0:
             return []
@@ -178,31 +179,7 @@ class VectorStore:
             rows = rows[self.live[rows]]
         else:
             rows = None
-        if rows is not None and len(rows) < len(self.ids) // 2:
-            return _top(rows, self.similarities(query, rows), k)
-        if rows is None and self.ann is not None:  # big index: ANN candidates (and the rows the
-            # ANN file does not hold yet, see indexer.ann), exact scores
-            rows = np.unique(np.concatenate([self.ann.rows(query, k), self.ann.pending]))
-            rows = rows[self.live[rows]]
-            return _top(rows, self.similarities(query, rows), k)
-        if rows is None and self.vectors.dtype == np.float16:
-            # numpy has no fast float16 product (upcasting 100k rows costs ~180 ms); usearch's
-            # exact search reads float16 directly at float32-matmul speed.
-            from usearch.index import search as exact_search
-
-            dead = len(self.ids) - len(self)
-            found = exact_search(np.asarray(self.vectors), np.asarray(query, dtype=np.float32),
-                                 min(len(self.ids), k + dead), metric="ip", exact=True)
-            rows = np.asarray(found.keys, dtype=np.int64).reshape(-1)
-            rows = rows[self.live[rows]]
-            return _top(rows, self.similarities(query, rows), k)
-        scores = self.similarities(query)
-        usable = self.live
-        if rows is not None:
-            usable = np.zeros(len(self.ids), dtype=bool)
-            usable[rows] = True
-        scores[~usable] = -np.inf
-        return _top(np.flatnonzero(usable), scores[usable], k)
+        return nearest(self, query, k, rows)
 
     def scores_at(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
         """Exact similarity of the query to the given live rows."""
@@ -211,16 +188,6 @@ class VectorStore:
             return {}
         values = self.similarities(query, np.asarray(rows, dtype=np.int64))
         return {r: float(v) for r, v in zip(rows, values)}
-
-
-def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The ``k`` best ``(row, score)``, best first, ties by row."""
-    k = min(k, len(rows))
-    if k == 0:
-        return []
-    top = np.argpartition(-scores, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
-    top = top[np.lexsort((rows[top], -scores[top]))]
-    return [(int(rows[i]), float(scores[i])) for i in top]
 
 
 def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np.ndarray, new_ids: Sequence[str],

@@ -254,3 +254,62 @@ def test_float16_search_skips_deleted_rows(tmp_path: Path) -> None:
         assert len(hits) == 50 and all(r % 3 for r, _ in hits)
         exact = [r for r in np.argsort(-(rows @ q), kind="stable") if r % 3][:10]
         assert len({r for r, _ in hits[:10]} & set(exact)) >= 9
+
+
+def _exact(rows: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray | None) -> list[int]:
+    scores = rows.astype(np.float32) @ query
+    usable = ids != b""
+    if allowed is not None:
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[allowed] = True
+        usable &= mask
+    order = np.lexsort((np.arange(len(ids)), -np.where(usable, scores, -np.inf)))
+    return [int(r) for r in order[:k] if usable[r]]
+
+
+def test_float16_exact_search_in_blocks_matches_numpy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("usearch")
+    from indexer import vector_search
+
+    monkeypatch.setattr(vector_search, "BLOCK_ROWS", 64)  # several blocks
+    rows = unit_rows(300, seed=8)
+    ids = encode_ids([f"a{i}" if i % 7 else "" for i in range(300)])  # every 7th row deleted
+    VectorStore(rows, ids).save(tmp_path, dtype="float16")
+    store = VectorStore.load(tmp_path)
+    half = np.asarray(store.vectors, dtype=np.float32)
+    rng = np.random.default_rng(9)
+    for allowed in (None, np.sort(rng.choice(300, 40, replace=False)), np.arange(0, 300, 2)):
+        for query in unit_rows(5, seed=10):
+            got = [r for r, _ in store.search(query, 15, allowed=allowed)]
+            assert got == _exact(half, ids, query, 15, allowed)
+
+
+def test_a_broad_filter_uses_the_ann_and_a_narrow_one_exact_search(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("usearch")
+    from indexer import ann, vector_search
+
+    rows = unit_rows(2000, seed=11)
+    ids = encode_ids([f"a{i}" for i in range(2000)])
+    VectorStore(rows, ids).save(tmp_path)
+    assert ann.update_ann(tmp_path, rows, ids, None, min_rows=10)
+    store = VectorStore.load(tmp_path)
+    calls = []
+    original = store.ann.rows
+    monkeypatch.setattr(store.ann, "rows", lambda q, k: calls.append(k) or original(q, k))
+    queries = unit_rows(20, seed=12)
+    broad = np.arange(0, 2000, 3)  # a third of the rows
+    overlap = []
+    for query in queries:
+        got = [r for r, _ in store.search(query, 10, allowed=broad)]
+        assert len(got) == 10 and all(r % 3 == 0 for r in got)
+        overlap.append(len(set(got) & set(_exact(rows, ids, query, 10, broad))) / 10)
+    assert calls and np.mean(overlap) >= 0.9
+    calls.clear()
+    narrow = np.arange(0, 2000, 40)  # 2.5 %: exact, the ANN is not asked
+    for query in queries[:5]:
+        assert [r for r, _ in store.search(query, 10, allowed=narrow)] == _exact(rows, ids, query, 10, narrow)
+    assert not calls
+    monkeypatch.setattr(vector_search, "MAX_FETCH", 12)  # too few hits survive the filter: exact search
+    for query in queries[:5]:
+        assert [r for r, _ in store.search(query, 10, allowed=broad)] == _exact(rows, ids, query, 10, broad)
