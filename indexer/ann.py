@@ -91,14 +91,15 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
         return False
     keys = row_keys(ids)
     live = np.flatnonzero(keys)
-    if len(np.unique(keys[live])) != len(live):  # a hash collision: stay exact rather than wrong
+    ordered = np.sort(keys[live])  # (numpy's unique hashes: ~15x slower than a sort at 1M keys)
+    if bool(np.any(ordered[1:] == ordered[:-1])):  # a hash collision: stay exact rather than wrong
         remove_ann(directory)
         return False
     path = directory / ANN_FILE
     if previous_members is not None and path.exists():
-        held = np.isin(keys[live], np.asarray(previous_members), assume_unique=True)
+        held = _among(keys[live], np.asarray(previous_members))
         if renewed is not None and len(renewed):
-            held &= ~np.isin(live, renewed)
+            held &= ~_among(live, np.asarray(renewed))
         pending = live[~held]
         current = np.sort(keys[live[held]])  # the keys whose vector in the file is still right
         if len(pending) <= pending_limit(len(live)) and _size(path) - len(current) <= stale_limit(len(live)):
@@ -115,8 +116,16 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
         rows = fresh[start:start + 65_536]
         index.add(keys[rows], np.asarray(vectors[rows], dtype=np.float32))
     atomic_file(path, lambda tmp: index.save(tmp))
-    _write_maps(directory, keys, live, live[:0], np.sort(keys[live]))
+    _write_maps(directory, keys, live, live[:0], ordered)
     return True
+
+
+def _among(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` by binary search (``sorted_set``: sorted, distinct)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[pos] == values
 
 
 def _size(path: Path) -> int:
