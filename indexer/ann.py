@@ -91,7 +91,8 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
         return False
     keys = row_keys(ids)
     live = np.flatnonzero(keys)
-    ordered = np.sort(keys[live])  # (numpy's unique hashes: ~15x slower than a sort at 1M keys)
+    by_key = live[np.argsort(keys[live], kind="stable")]  # (numpy's unique hashes: ~15x slower)
+    ordered = keys[by_key]
     if bool(np.any(ordered[1:] == ordered[:-1])):  # a hash collision: stay exact rather than wrong
         remove_ann(directory)
         return False
@@ -103,7 +104,7 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
         pending = live[~held]
         current = np.sort(keys[live[held]])  # the keys whose vector in the file is still right
         if len(pending) <= pending_limit(len(live)) and _size(path) - len(current) <= stale_limit(len(live)):
-            _write_maps(directory, keys, live, pending, current)  # the HNSW file stays as it is
+            _write_maps(directory, ordered, by_key, pending, current)  # the HNSW file stays as it is
             return True
         index = _restore(path, int(vectors.shape[1]))
         gone = np.setdiff1d(np.asarray(index.keys, dtype=np.uint64), current, assume_unique=True)
@@ -116,7 +117,7 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
         rows = fresh[start:start + 65_536]
         index.add(keys[rows], np.asarray(vectors[rows], dtype=np.float32))
     atomic_file(path, lambda tmp: index.save(tmp))
-    _write_maps(directory, keys, live, live[:0], ordered)
+    _write_maps(directory, ordered, by_key, live[:0], ordered)
     return True
 
 
@@ -149,12 +150,12 @@ def _restore(path: Path, dim: int):  # noqa: ANN202 - usearch's type, imported l
     return index
 
 
-def _write_maps(directory: Path, keys: np.ndarray, live: np.ndarray, pending: np.ndarray,
+def _write_maps(directory: Path, ordered: np.ndarray, by_key: np.ndarray, pending: np.ndarray,
                 members: np.ndarray) -> None:
-    """Key -> row map of the live rows, the pending rows, and the keys the file holds right."""
-    order = live[np.argsort(keys[live], kind="stable")]
-    atomic_write(directory / KEYS_FILE, lambda f: np.save(f, keys[order], allow_pickle=False))
-    atomic_write(directory / ORDER_FILE, lambda f: np.save(f, order, allow_pickle=False))
+    """Key -> row map of the live rows (their keys sorted, and the rows in that order), the
+    pending rows, and the keys the file holds right."""
+    atomic_write(directory / KEYS_FILE, lambda f: np.save(f, ordered, allow_pickle=False))
+    atomic_write(directory / ORDER_FILE, lambda f: np.save(f, by_key, allow_pickle=False))
     atomic_write(directory / PENDING_FILE, lambda f: np.save(f, pending.astype(np.int64), allow_pickle=False))
     atomic_write(directory / MEMBERS_FILE, lambda f: np.save(f, members, allow_pickle=False))
 
