@@ -25,6 +25,7 @@ import numpy as np
 
 from .atomic import atomic_file, atomic_write
 from .errors import IndexFormatError
+from .sorted_find import find
 
 ANN_FILE = "vectors.usearch"
 KEYS_FILE = "ann_keys.npy"
@@ -98,9 +99,9 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
         return False
     path = directory / ANN_FILE
     if previous_members is not None and path.exists():
-        held = _among(keys[live], np.asarray(previous_members))
+        held = find(np.asarray(previous_members), keys[live])[1]  # np.isin sorts both sides
         if renewed is not None and len(renewed):
-            held &= ~_among(live, np.asarray(renewed))
+            held &= ~find(np.asarray(renewed), live)[1]
         pending = live[~held]
         current = np.sort(keys[live[held]])  # the keys whose vector in the file is still right
         if len(pending) <= pending_limit(len(live)) and _size(path) - len(current) <= stale_limit(len(live)):
@@ -119,14 +120,6 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
     atomic_file(path, lambda tmp: index.save(tmp))
     _write_maps(directory, ordered, by_key, live[:0], ordered)
     return True
-
-
-def _among(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """``np.isin(values, sorted_set)`` by binary search (``sorted_set``: sorted, distinct)."""
-    if not len(sorted_set):
-        return np.zeros(len(values), dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return sorted_set[pos] == values
 
 
 def _size(path: Path) -> int:
@@ -214,6 +207,5 @@ class AnnIndex:
         particular order (the caller adds :attr:`pending`)."""
         matches = self.index.search(np.asarray(query, dtype=np.float32), count=OVERFETCH * k)
         found = np.asarray(matches.keys, dtype=np.uint64)
-        pos = np.minimum(np.searchsorted(self.keys, found), max(len(self.keys) - 1, 0))
-        hit = np.asarray(self.keys[pos]) == found if len(self.keys) else np.zeros(0, dtype=bool)
+        pos, hit = find(self.keys, found)
         return np.asarray(self.order[pos[hit]], dtype=np.int64)

@@ -31,6 +31,7 @@ import numpy as np
 from .atomic import atomic_write
 from .errors import IndexFormatError
 from .postings_merge import merge, pack
+from .sorted_find import find
 from .vector_store import appended_layout, encode_ids
 
 if TYPE_CHECKING:
@@ -236,9 +237,8 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str] | n
             return np.full(len(ids), -1, dtype=np.int64)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
-        pos = np.minimum(np.searchsorted(sorted_keys, ids), len(sorted_keys) - 1)
-        found = (sorted_keys[pos] == ids) & (ids != b"")
-        return np.where(found, order[pos], -1)
+        pos, found = find(sorted_keys, ids)
+        return np.where(found & (ids != b""), order[pos], -1)
 
     new_ids = encode_ids(new.ids) if new.ids else np.zeros(0, dtype="S1")
     n_old = 0 if old_ids is None else len(old_ids)

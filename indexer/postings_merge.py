@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .sorted_find import find
+
 if TYPE_CHECKING:
     from .postings import Postings
 
@@ -47,9 +49,9 @@ def _append(old: Postings, kept: np.ndarray, new_terms: np.ndarray, new_docs: np
     at = kept_ptr[np.searchsorted(terms, new_terms, side="right")]  # after the term's old postings
     docs = _insert(docs, at, new_docs.astype(np.int32))
     tf = _insert(tf, at, new_tf)
-    starts = np.flatnonzero(np.r_[True, new_terms[1:] != new_terms[:-1]]) if len(new_terms) else np.zeros(0, np.int64)
+    starts = _firsts(new_terms)
     added, added_counts = new_terms[starts], np.diff(np.append(starts, len(new_terms)))  # new_terms are sorted
-    unique = _union_sorted(terms, new_terms)
+    unique = _union_sorted(terms, added)
     total = np.zeros(len(unique), dtype=np.int64)
     total[np.searchsorted(unique, terms)] += counts
     total[np.searchsorted(unique, added)] += added_counts
@@ -97,7 +99,7 @@ def _sorted(old: Postings, keep: np.ndarray, old_docs: np.ndarray, old_tf: np.nd
     and documents)."""
     terms = np.asarray(old.terms)
     counts = np.diff(np.asarray(old.ptr, dtype=np.int64))
-    unique = _union_sorted(terms, new_terms)
+    unique = _union_sorted(terms, new_terms[_firsts(new_terms)])
     size = int(max(old_docs.max(initial=-1), new_docs.max(initial=-1))) + 1
     key = np.concatenate([np.repeat(np.searchsorted(unique, terms), counts)[keep] * size + old_docs,
                           np.searchsorted(unique, new_terms) * size + np.asarray(new_docs, dtype=np.int64)])
@@ -109,19 +111,18 @@ def _sorted(old: Postings, keep: np.ndarray, old_docs: np.ndarray, old_tf: np.nd
     return unique[held], np.concatenate([[0], np.cumsum(total[held])]).astype(np.int64), docs, tf
 
 
-def _union_sorted(terms: np.ndarray, new_terms: np.ndarray) -> np.ndarray:
-    """The sorted union of sorted distinct ``terms`` and sorted ``new_terms`` (no sort of all)."""
-    if not len(new_terms):
-        return terms
-    added = new_terms[np.r_[True, new_terms[1:] != new_terms[:-1]]]
-    if not len(terms):
-        return added
-    pos = np.minimum(np.searchsorted(terms, added), len(terms) - 1)
-    extra = added[terms[pos] != added]
+def _firsts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, np.int64)
+
+
+def _union_sorted(terms: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays of distinct terms (no sort of all of them)."""
+    extra = added[~find(terms, added)[1]]
     return np.insert(terms, np.searchsorted(terms, extra), extra)
 
 
 def pack(terms: np.ndarray, docs: np.ndarray, tf: np.ndarray) -> Merged:
     """Term-major arrays from one row per posting (sorted by term, then document)."""
-    starts = np.flatnonzero(np.r_[True, terms[1:] != terms[:-1]]) if len(terms) else np.zeros(0, dtype=np.int64)
+    starts = _firsts(terms)
     return terms[starts], np.append(starts, len(terms)).astype(np.int64), docs.astype(np.int32), tf
