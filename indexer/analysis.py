@@ -20,12 +20,13 @@ from whoosh.support.charset import accent_map
 
 TITLE_WEIGHT = 2  # BM25F field weight of the headline: it counts twice in the scored text
 CHUNK_INDEX = "chunks"
+WORD_PATTERN = r"\w+(\.?\w+)*"  # a word, or dotted words as one ("U.S.", "3.14")
 ARTICLE_INDEX = "articles"
 
 
 def text_analyzer() -> Analyzer:
     """Word tokens, lower-cased, accents folded, English stop words removed, Porter-stemmed."""
-    return (RegexTokenizer(r"\w+(\.?\w+)*") | LowercaseFilter() | CharsetFilter(accent_map)
+    return (RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
             | StopFilter() | StemFilter())
 
 

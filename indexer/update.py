@@ -25,6 +25,7 @@ from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, create_indexe
 from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
                      snapshot_path, write_manifest)
 from .lock import DEFAULT_TIMEOUT, WriteLock
+from .fast_analysis import fast_writer_analyzers
 from .posting_pool import install_pool
 from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
@@ -131,6 +132,7 @@ class IndexUpdate:
         self.chrome = SiteChrome() if self.fresh else SiteChrome.load(self.dir)
         self.chunk_writer: IndexWriter = self.chunk_ix.writer()
         self.article_writer: IndexWriter = self.article_ix.writer()
+        fast_writer_analyzers(self.chunk_writer.schema)
         self._posted = install_pool(self.chunk_writer, WRITER_LIMIT_MB, count_field="text")  # the last document's terms
         install_pool(self.article_writer, WRITER_LIMIT_MB // 4)
         self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
