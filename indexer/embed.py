@@ -170,8 +170,9 @@ def load_encoder(name: str, path: str, *, device: str = "cpu", fast: bool = Fals
     ``device`` and ``precision`` take the values of ``--device``/``--precision`` (``auto``
     resolved here). A static (model2vec) model folder loads as a :class:`StaticEncoder`, with no
     torch at all. ``fast=True`` (used for queries and snippets) prefers the numpy BERT encoder,
-    which starts in a fraction of a second because it does not import torch; models it cannot
-    run fall back to sentence-transformers. Indexing uses sentence-transformers.
+    which starts in a fraction of a second because it does not import torch. Indexing on a CPU
+    prefers the torch BERT encoder (same vectors, without sentence-transformers' seconds of
+    imports). Models those cannot run, and GPUs, use sentence-transformers.
     """
     from . import static_encoder
 
@@ -188,10 +189,14 @@ def load_encoder(name: str, path: str, *, device: str = "cpu", fast: bool = Fals
     key = (path, device, fast, precision)
     if key not in _LOADED:
         encoder: Encoder | None = None
-        if fast and device == "cpu":
+        if device == "cpu":
             from .numpy_encoder import NumpyBertEncoder, UnsupportedModel
             try:
-                encoder = NumpyBertEncoder(name, path, resolve_model_path(path))
+                if fast:
+                    encoder = NumpyBertEncoder(name, path, local)
+                else:
+                    from .torch_encoder import TorchBertEncoder
+                    encoder = TorchBertEncoder(name, path, local, precision=precision)
             except UnsupportedModel:
                 encoder = None
         _LOADED[key] = encoder or SentenceTransformerEncoder(name, path, device=device, precision=precision)

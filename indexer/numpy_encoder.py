@@ -112,11 +112,14 @@ def _one_blas_thread():  # noqa: ANN202 - a context manager
     return _THREADPOOLS[0].limit(limits=1, user_api="blas")
 
 
-class NumpyBertEncoder:
-    """Mean-pooled, L2-normalised BERT sentence embeddings computed with numpy."""
+class BertModel:
+    """A sentence-transformers model folder holding a plain BERT with mean pooling: its config,
+    tokenizer (the ``tokenizers`` library) and weights (memory-mapped, names without ``bert.``).
 
-    def __init__(self, name: str, path: str, local_dir: str | os.PathLike[str]) -> None:
-        self.name, self.path = name, path
+    Raises :class:`UnsupportedModel` for anything else; shared by the numpy and torch encoders.
+    """
+
+    def __init__(self, local_dir: str | os.PathLike[str]) -> None:
         root = Path(local_dir)
         config = _read_json(root / "config.json")
         if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu" \
@@ -144,13 +147,31 @@ class NumpyBertEncoder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_len)
         weights = load_safetensors(weights_path)
-        self.w = {k.removeprefix("bert."): v for k, v in weights.items()}
+        self.weights = {k.removeprefix("bert."): v for k, v in weights.items()}
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.dim = int(config["hidden_size"])
-        if "embeddings.word_embeddings.weight" not in self.w:
+        if "embeddings.word_embeddings.weight" not in self.weights:
             raise UnsupportedModel("unexpected weight names")
+
+    def tokenize(self, texts: Sequence[str]) -> tuple[list, list[int]]:
+        """Encodings of ``texts`` and the order that batches them by length (longest first)."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        return encodings, order
+
+
+class NumpyBertEncoder:
+    """Mean-pooled, L2-normalised BERT sentence embeddings computed with numpy."""
+
+    def __init__(self, name: str, path: str, local_dir: str | os.PathLike[str]) -> None:
+        self.name, self.path = name, path
+        model = BertModel(local_dir)
+        self.tokenizer, self.w = model.tokenizer, model.weights
+        self.max_len, self.heads, self.layers, self.eps, self.dim = (
+            model.max_len, model.heads, model.layers, model.eps, model.dim)
+        self._model = model
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Encode texts into unit-length float32 rows (batched by similar length).
@@ -165,8 +186,7 @@ class NumpyBertEncoder:
             return self._encode(texts, batch_size)
 
     def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        encodings, order = self._model.tokenize(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]

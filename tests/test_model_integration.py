@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -122,3 +123,22 @@ def test_numpy_query_encoder_matches_sentence_transformers() -> None:
     a, b = fast.encode(texts), reference.encode(texts)
     assert a.shape == b.shape == (4, 384)
     assert float((a * b).sum(axis=1).min()) > 0.99999
+
+
+def test_torch_indexing_encoder_matches_sentence_transformers() -> None:
+    from indexer import embed
+    from indexer.torch_encoder import TorchBertEncoder
+
+    # Lengths from one word to past the 256-token limit in one call: padding, masks, truncation.
+    texts = ["Who acted as go-between for the negotiators?", "wheat", SCRAPED, SCRAPED * 3,
+             "Ünïcödé, punctuation... and numbers 3.14 — fine?"] + [o["text"] for o in OTHERS]
+    reference = embed.SentenceTransformerEncoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH)
+    b = reference.encode(texts, batch_size=3)
+    for batch_size in (1, 3, 64):
+        a = TorchBertEncoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH,
+                             embed.resolve_model_path(embed.DEFAULT_MODEL_PATH)).encode(texts, batch_size=batch_size)
+        assert a.shape == b.shape == (len(texts), 384) and a.dtype == np.float32
+        assert float((a * b).sum(axis=1).min()) > 0.99999, batch_size
+    # indexing on a CPU gets it (fast=True, queries, gets the numpy one)
+    loaded = embed.load_encoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH, device="cpu")
+    assert isinstance(loaded, TorchBertEncoder)

@@ -154,6 +154,12 @@ def test_bf16_autocast_gives_the_fp32_vectors() -> None:
                                             precision="bf16").encode(texts)
     assert bf16.dtype == np.float32
     assert float(np.min(np.sum(fp32 * bf16, axis=1))) > 0.995
+    from indexer.torch_encoder import TorchBertEncoder  # the encoder indexing uses on a CPU
+
+    local = embed.resolve_model_path(embed.DEFAULT_MODEL_PATH)
+    bf16 = TorchBertEncoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH, local, precision="bf16").encode(texts)
+    assert bf16.dtype == np.float32
+    assert float(np.min(np.sum(fp32 * bf16, axis=1))) > 0.995
 
 
 @pytest.mark.model
