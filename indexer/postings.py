@@ -30,7 +30,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import IndexFormatError
-from .postings_merge import merge, pack
+from .postings_merge import merge, pack, pack_spooled
 from .sorted_find import find
 from .vector_store import appended_layout, encode_ids
 
@@ -204,6 +204,10 @@ class NewPostings:
         self._written += self._buffered
         self._keys, self._tf, self._buffered = [], [], 0
 
+    def vocabulary(self) -> np.ndarray:
+        """The sorted distinct term keys of the recorded postings."""
+        return np.unique(np.fromiter(self._cache.values(), dtype=np.uint64, count=len(self._cache)))
+
     def read(self) -> tuple[np.ndarray, np.ndarray]:
         """``(term keys, frequencies)`` of every document, concatenated in writing order."""
         if self.path is None or not self._written:
@@ -248,12 +252,18 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str] | n
         raise IndexFormatError("internal error: a new passage has no keyword document")
     lengths = np.zeros(len(keys), dtype=np.int64)
     new_terms, new_docs_rep, new_tf = np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint16)
+    packed = None
     if new.ids:
-        new_terms, new_tf = new.read()
-        new_docs_rep = np.repeat(new_docs, np.frombuffer(new.sizes, dtype=np.int64))
-        sort = np.lexsort((new_docs_rep, new_terms))
-        new_terms, new_docs_rep, new_tf = new_terms[sort], new_docs_rep[sort], new_tf[sort]
-        del sort
+        spooled_terms, spooled_tf = new.read()
+        sizes = np.frombuffer(new.sizes, dtype=np.int64)
+        if len(new_docs) < 2 or bool(np.all(new_docs[1:] > new_docs[:-1])):
+            packed = pack_spooled(spooled_terms, spooled_tf, new_docs, sizes, new.vocabulary())
+        else:  # Whoosh numbered the new documents out of writing order
+            new_docs_rep = np.repeat(new_docs, sizes)
+            sort = np.lexsort((new_docs_rep, spooled_terms))
+            new_terms, new_docs_rep, new_tf = spooled_terms[sort], new_docs_rep[sort], spooled_tf[sort]
+            del sort
+        del spooled_terms, spooled_tf
         lengths[new_docs] = np.frombuffer(new.lengths, dtype=np.int64)
     quantised = whoosh_lengths(lengths)
     if old is not None and old_ids is not None and len(old.docs):
@@ -265,7 +275,11 @@ def write_postings(directory: str | os.PathLike[str], doc_ids: Sequence[str] | n
                 moved[np.isin(np.asarray(old_ids), new_ids)] = -1  # replaced by a new version
         kept_rows = moved >= 0
         quantised[moved[kept_rows]] = np.asarray(old.lengths)[np.flatnonzero(kept_rows)]
+        if packed is not None:  # one row per new posting again, for the merge
+            new_terms, new_docs_rep, new_tf = np.repeat(packed[0], np.diff(packed[1])), packed[2], packed[3]
         unique, ptr, docs, tf = merge(old, moved, new_terms, new_docs_rep, new_tf)
+    elif packed is not None:
+        unique, ptr, docs, tf = packed
     else:
         unique, ptr, docs, tf = pack(new_terms, new_docs_rep, new_tf)
     directory = Path(directory)

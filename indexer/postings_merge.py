@@ -122,6 +122,46 @@ def _union_sorted(terms: np.ndarray, added: np.ndarray) -> np.ndarray:
     return np.insert(terms, np.searchsorted(terms, extra), extra)
 
 
+def pack_spooled(keys: np.ndarray, tf: np.ndarray, docs: np.ndarray, sizes: np.ndarray,
+                 vocabulary: np.ndarray, block: int = 1 << 22) -> Merged:
+    """Term-major arrays of postings spooled document by document, by a counting sort.
+
+    ``keys``/``tf`` hold one row per posting, a document's rows together; ``docs`` is each
+    document's number (increasing), ``sizes`` its row count; ``vocabulary`` the sorted distinct
+    keys. Two passes over blocks of ``block`` rows: count each term's postings, then scatter each
+    block's rows to their term's next free slots (a stable sort of the block keeps documents
+    ascending within a term). Memory holds the term numbers and the output (10 bytes a posting)
+    and one block; sorting all rows at once took ~40 bytes a posting (68M postings, a million
+    passages: 2.9 GiB peak instead of 1.3 GiB).
+    """
+    n, terms = len(keys), len(vocabulary)
+    numbers = np.empty(n, dtype=np.int32)  # each row's term number (4 bytes a posting)
+    for start in range(0, n, block):
+        numbers[start:start + block] = np.searchsorted(vocabulary, keys[start:start + block])
+    counts = np.bincount(numbers, minlength=terms)
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    cursor = ptr[:-1].copy()
+    out_docs, out_tf = np.empty(n, dtype=np.int32), np.empty(n, dtype=tf.dtype)
+    firsts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])  # each document's first row
+    for start in range(0, n, block):
+        end = min(n, start + block)
+        term = numbers[start:end]
+        first, last = np.searchsorted(firsts, start, side="right") - 1, np.searchsorted(firsts, end)
+        rows = np.diff(np.clip(firsts[first:last + 1], start, end))
+        order = np.argsort(term, kind="stable")
+        term = term[order]
+        group = _firsts(term)
+        group_sizes = np.diff(np.append(group, len(term)))
+        dest = cursor[term] + np.arange(len(term)) - np.repeat(group, group_sizes)
+        out_docs[dest] = np.repeat(np.asarray(docs[first:last], dtype=np.int32), rows)[order]
+        out_tf[dest] = np.asarray(tf[start:end])[order]
+        cursor[term[group]] += group_sizes
+    held = counts > 0
+    if not held.all():
+        ptr = np.concatenate([[0], np.cumsum(counts[held])]).astype(np.int64)
+    return vocabulary[held], ptr, out_docs, out_tf
+
+
 def pack(terms: np.ndarray, docs: np.ndarray, tf: np.ndarray) -> Merged:
     """Term-major arrays from one row per posting (sorted by term, then document)."""
     starts = _firsts(terms)

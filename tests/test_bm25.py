@@ -240,7 +240,8 @@ def test_write_postings_renumbers_in_any_order(tmp_path: Path) -> None:
     old = write_postings(tmp_path, ["a", "b", "c"], first, None, None)
     assert table(old, ["a", "b", "c"]) == {("x", "a"): 1, ("y", "a"): 2, ("y", "b"): 1, ("x", "c"): 3, ("z", "c"): 1}
     for doc_ids in (["a", "", "c", "b2", "d"],   # kept in order, new ones appended: the fast path
-                    ["c", "d", "a", "", "b2"]):  # renumbered out of order (a merge): the sorting path
+                    ["c", "d", "a", "", "b2"],   # renumbered out of order (a merge): the sorting path
+                    ["c", "b2", "a", "", "d"]):  # ... and the new documents too (b2 written after d)
         more = NewPostings()
         more.add("d", Counter({"z": 2}))
         more.add("b2", Counter({"x": 1}))
@@ -450,3 +451,22 @@ def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatc
     assert {"_append", "_renumber"} <= set(taken), taken
     assert True in layouts and False in layouts  # vectors: appended without lookups, and by id
     assert_vectors_are_their_passages(idx, fake_encoder)
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 22])
+def test_spooled_postings_are_packed_by_term_then_document(block: int) -> None:
+    from indexer.postings_merge import pack, pack_spooled
+
+    rng = np.random.default_rng(block)
+    vocabulary = np.unique(rng.integers(0, 2**63, 40, dtype=np.uint64))
+    sizes = rng.integers(0, 12, 60)  # some documents have no postings
+    docs = np.cumsum(rng.integers(1, 4, 60))  # increasing, with gaps
+    keys = np.concatenate([rng.choice(vocabulary[:-3], size, replace=False) for size in sizes])  # 3 unused
+    tf = rng.integers(1, 9, len(keys)).astype(np.uint16)
+    rows = np.repeat(docs, sizes)
+    order = np.lexsort((rows, keys))
+    expected = pack(keys[order], rows[order], tf[order])
+    got = pack_spooled(keys, tf, docs, sizes, vocabulary, block=block)
+    assert len(got[0]) == len(expected[0]) < len(vocabulary)
+    for a, b in zip(got, expected):
+        assert np.array_equal(a, b) and a.dtype == b.dtype
