@@ -1,5 +1,6 @@
-"""Text encoders. The real one wraps sentence-transformers, imported lazily (only here, only
-inside functions) so that keyword search and ``--help`` never pay for torch."""
+"""Text encoders and how one is chosen. sentence-transformers (any model) and torch (the BERT
+encoder of :mod:`indexer.torch_encoder`) are imported lazily, inside functions, so that keyword
+search and ``--help`` never pay for them."""
 
 from __future__ import annotations
 
