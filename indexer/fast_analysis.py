@@ -39,7 +39,6 @@ class IndexingAnalyzer(CompositeAnalyzer):
         assert tokenizer.expression.pattern == WORD_PATTERN
         self._findall = re.compile(WORD_PATTERN.replace("(", "(?:")).findall  # whole matches
         self._charmap, self._stops, self._min, self._max = charset.charmap, stop.stops, stop.min, stop.max
-        self._renumber = stop.renumber
         self._stem, self._ignore = stem._stem, stem.ignore
         self._words: dict[bool, dict[str, str | None]] = {False: {}, True: {}}
 
@@ -56,7 +55,7 @@ class IndexingAnalyzer(CompositeAnalyzer):
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "", no_morph: bool = False,
                  **kwargs: Any) -> Iterator[Token]:
-        if chars or keeporiginal or not removestops or not tokenize or not self._renumber \
+        if chars or keeporiginal or not removestops or not tokenize \
                 or any(key != "boosts" for key in kwargs):  # Whoosh's postings formats pass boosts=True
             return super().__call__(value, positions=positions, chars=chars, keeporiginal=keeporiginal,
                               removestops=removestops, start_pos=start_pos, start_char=start_char,
