@@ -24,13 +24,14 @@ from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, create_indexe
                             segment_ids, to_datetime)
 from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
                      snapshot_path, write_manifest)
-from .lock import DEFAULT_TIMEOUT, WriteLock
 from .fast_analysis import fast_writer_analyzers
+from .lock import DEFAULT_TIMEOUT, WriteLock
 from .posting_pool import install_pool
 from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
+from .sorted_find import find
 from .vector_store import NEW_VECTORS, VectorStore, encode_ids, write_aligned
 from .version import __version__
 
@@ -280,7 +281,7 @@ class IndexUpdate:
         store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()
-        renewed = np.flatnonzero(np.isin(store.ids, encode_ids(self.queue.ids))) if self.queue.ids else None
+        renewed = np.flatnonzero(find(np.sort(encode_ids(self.queue.ids)), store.ids)[1]) if self.queue.ids else None
         ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir), renewed)
         self.chrome.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()
