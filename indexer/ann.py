@@ -19,6 +19,7 @@ stored vectors. usearch is imported lazily: small indexes never load it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from .atomic import atomic_file, atomic_write
 from .errors import IndexFormatError
 from .sorted_find import find
+from .vector_store import encode_ids
 
 ANN_FILE = "vectors.usearch"
 KEYS_FILE = "ann_keys.npy"
@@ -79,12 +81,12 @@ def stale_limit(live: int) -> int:
 
 
 def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.ndarray,
-               previous_members: np.ndarray | None, renewed: np.ndarray | None = None, *,
+               previous_members: np.ndarray | None, renewed_ids: Sequence[str] | None = None, *,
                min_rows: int | None = None) -> bool:
     """Bring the snapshot's ANN files in line with ``vectors``/``ids`` (the new store); returns
     whether an ANN index exists afterwards. ``previous_members`` are the keys the cloned ANN file
-    holds (None: there is none); ``renewed``, the rows embedded by this update (a replaced
-    article's passages keep their ids, so the file may hold their old vectors). Below
+    holds (None: there is none); ``renewed_ids``, the passages embedded by this update (a
+    replaced article's passages keep their ids, so the file may hold their old vectors). Below
     ``min_rows`` live rows the files are removed."""
     directory = Path(directory)
     if int(np.count_nonzero(ids != b"")) < (MIN_ROWS if min_rows is None else min_rows):
@@ -100,8 +102,8 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
     path = directory / ANN_FILE
     if previous_members is not None and path.exists():
         held = find(np.asarray(previous_members), keys[live])[1]  # np.isin sorts both sides
-        if renewed is not None and len(renewed):
-            held &= ~find(np.asarray(renewed), live)[1]
+        if renewed_ids:  # by key (unique among live rows): no string compared with every id
+            held &= ~find(np.sort(row_keys(encode_ids(renewed_ids))), keys[live])[1]
         pending = live[~held]
         current = np.sort(keys[live[held]])  # the keys whose vector in the file is still right
         if len(pending) <= pending_limit(len(live)) and _size(path) - len(current) <= stale_limit(len(live)):

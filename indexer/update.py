@@ -31,7 +31,6 @@ from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
-from .sorted_find import find
 from .vector_store import NEW_VECTORS, VectorStore, encode_ids, write_aligned
 from .version import __version__
 
@@ -281,8 +280,7 @@ class IndexUpdate:
         store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()
-        renewed = np.flatnonzero(find(np.sort(encode_ids(self.queue.ids)), store.ids)[1]) if self.queue.ids else None
-        ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir), renewed)
+        ann.update_ann(self.dir, store.vectors, store.ids, ann.stored_keys(self.dir), self.queue.ids)
         self.chrome.save(self.dir)
         n_chunks = self.chunk_ix.doc_count()
         n_articles = self.article_ix.doc_count()
