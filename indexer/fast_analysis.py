@@ -42,6 +42,12 @@ class IndexingAnalyzer(CompositeAnalyzer):
         self._stem, self._ignore = stem._stem, stem.ignore
         self._words: dict[bool, dict[str, str | None]] = {False: {}, True: {}}
 
+    def clean(self) -> None:
+        """Forget the cached words (once the writer has added its documents)."""
+        for words in self._words.values():
+            words.clear()
+        super().clean()
+
     def __reduce__(self) -> Any:
         # Pickled as the Whoosh chain it stands for: the schema in the index never names this class.
         return CompositeAnalyzer, tuple(self.items)
@@ -95,11 +101,13 @@ class IndexingAnalyzer(CompositeAnalyzer):
         return self._stem(text)
 
 
-def fast_writer_analyzers(schema: Any) -> None:
-    """Give ``schema``'s fields analyzed by ``text_analyzer()`` the fused analyzer (in place)."""
+def fast_writer_analyzers(schema: Any) -> list[IndexingAnalyzer]:
+    """Give ``schema``'s fields analyzed by ``text_analyzer()`` the fused analyzer (in place);
+    returns the fused analyzers (``clean()`` them when the documents are added)."""
     reference = text_analyzer()
     for name in schema.names():
         field = schema[name]
         analyzer = getattr(field, "analyzer", None)
         if analyzer is not None and not isinstance(analyzer, IndexingAnalyzer) and analyzer == reference:
             field.analyzer = IndexingAnalyzer(analyzer)
+    return [field.analyzer for _, field in schema.items() if isinstance(getattr(field, "analyzer", None), IndexingAnalyzer)]

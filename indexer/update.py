@@ -132,7 +132,7 @@ class IndexUpdate:
         self.chrome = SiteChrome() if self.fresh else SiteChrome.load(self.dir)
         self.chunk_writer: IndexWriter = self.chunk_ix.writer()
         self.article_writer: IndexWriter = self.article_ix.writer()
-        fast_writer_analyzers(self.chunk_writer.schema)
+        self._analyzers = fast_writer_analyzers(self.chunk_writer.schema)
         self._posted = install_pool(self.chunk_writer, WRITER_LIMIT_MB, count_field="text")  # the last document's terms
         install_pool(self.article_writer, WRITER_LIMIT_MB // 4)
         self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
@@ -266,6 +266,8 @@ class IndexUpdate:
         """Write everything and switch the manifest to the new snapshot (the atomic step)."""
         self.queue.flush(final=True)
         self.articles.close()
+        for analyzer in self._analyzers:
+            analyzer.clean()  # its word cache (up to 2 x 200k words) is not needed past this point
         self.chunk_writer.commit()  # while the encoder thread embeds the last batch
         self.article_writer.commit()
         vectors = self.queue.finish()

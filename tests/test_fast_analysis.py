@@ -53,6 +53,16 @@ def test_postings_and_spelling_words_of_a_field_equal_the_chain(monkeypatch: pyt
         assert list(fast["text"].spellable_words(text)) == list(plain["text"].spellable_words(text))
 
 
+def test_clean_forgets_the_cached_words_and_the_tokens_stay_the_same() -> None:
+    chain, fast = text_analyzer(), IndexingAnalyzer(text_analyzer())
+    before = [_tokens(fast, text, positions=True) for text in TEXTS]
+    assert any(fast._words.values())
+    fast.clean()
+    assert not any(fast._words.values())
+    assert [_tokens(fast, text, positions=True) for text in TEXTS] == before == \
+        [_tokens(chain, text, positions=True) for text in TEXTS]
+
+
 def test_it_pickles_as_the_whoosh_chain() -> None:
     fast = IndexingAnalyzer(text_analyzer())
     data = pickle.dumps(fast)
