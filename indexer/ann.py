@@ -102,7 +102,7 @@ def update_ann(directory: str | os.PathLike[str], vectors: np.ndarray, ids: np.n
     path = directory / ANN_FILE
     if previous_members is not None and path.exists():
         held = find(np.asarray(previous_members), keys[live])[1]  # np.isin sorts both sides
-        if renewed_ids:  # by key (unique among live rows): no string compared with every id
+        if renewed_ids is not None and len(renewed_ids):  # by key (unique among live rows), not by id string
             held &= ~find(np.sort(row_keys(encode_ids(renewed_ids))), keys[live])[1]
         pending = live[~held]
         current = np.sort(keys[live[held]])  # the keys whose vector in the file is still right
