@@ -104,10 +104,11 @@ class IndexingAnalyzer(CompositeAnalyzer):
 def fast_writer_analyzers(schema: Any) -> list[IndexingAnalyzer]:
     """Give ``schema``'s fields analyzed by ``text_analyzer()`` the fused analyzer (in place);
     returns the fused analyzers (``clean()`` them when the documents are added)."""
-    reference = text_analyzer()
-    for name in schema.names():
-        field = schema[name]
+    reference, fused = text_analyzer(), []
+    for _, field in schema.items():
         analyzer = getattr(field, "analyzer", None)
         if analyzer is not None and not isinstance(analyzer, IndexingAnalyzer) and analyzer == reference:
-            field.analyzer = IndexingAnalyzer(analyzer)
-    return [field.analyzer for _, field in schema.items() if isinstance(getattr(field, "analyzer", None), IndexingAnalyzer)]
+            field.analyzer = analyzer = IndexingAnalyzer(analyzer)
+        if isinstance(analyzer, IndexingAnalyzer):
+            fused.append(analyzer)
+    return fused

@@ -161,6 +161,20 @@ class BertModel:
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         return encodings, order
 
+    @staticmethod
+    def padded(encodings: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token ids, token types (int64) and the real-token mask (bool) of a batch, padded with
+        zeros to its longest text."""
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), length), dtype=np.int64)
+        types = np.zeros_like(ids)
+        mask = np.zeros((len(encodings), length), dtype=bool)
+        for row, enc in enumerate(encodings):
+            ids[row, :len(enc.ids)] = enc.ids
+            types[row, :len(enc.type_ids)] = enc.type_ids
+            mask[row, :len(enc.ids)] = True
+        return ids, types, mask
+
 
 class NumpyBertEncoder:
     """Mean-pooled, L2-normalised BERT sentence embeddings computed with numpy."""
@@ -196,14 +210,8 @@ class NumpyBertEncoder:
 
     def _forward(self, encodings: list) -> np.ndarray:
         w = self.w
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), length), dtype=np.int64)
-        types = np.zeros_like(ids)
-        mask = np.zeros((len(encodings), length), dtype=np.float32)
-        for row, enc in enumerate(encodings):
-            ids[row, :len(enc.ids)] = enc.ids
-            types[row, :len(enc.type_ids)] = enc.type_ids
-            mask[row, :len(enc.ids)] = 1.0
+        ids, types, real = self._model.padded(encodings)
+        length, mask = ids.shape[1], real.astype(np.float32)
         x = (w["embeddings.word_embeddings.weight"][ids]
              + w["embeddings.position_embeddings.weight"][:length][None]
              + w["embeddings.token_type_embeddings.weight"][types])

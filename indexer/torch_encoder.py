@@ -60,14 +60,8 @@ class TorchBertEncoder:
     def _forward(self, encodings: list) -> np.ndarray:
         torch, w, model = self._torch, self._w, self._model
         functional = torch.nn.functional
-        length, batch = max(len(e.ids) for e in encodings), len(encodings)
-        ids = np.zeros((batch, length), dtype=np.int64)
-        types = np.zeros_like(ids)
-        mask = np.zeros((batch, length), dtype=bool)
-        for row, enc in enumerate(encodings):
-            ids[row, :len(enc.ids)] = enc.ids
-            types[row, :len(enc.type_ids)] = enc.type_ids
-            mask[row, :len(enc.ids)] = True
+        ids, types, mask = model.padded(encodings)
+        batch, length = ids.shape
         ids_t, types_t, mask_t = torch.from_numpy(ids), torch.from_numpy(types), torch.from_numpy(mask)
         x = (w["embeddings.word_embeddings.weight"][ids_t]
              + w["embeddings.position_embeddings.weight"][:length][None]
