@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .embed import Encoder
+from .sentence_store import NEW_SENTENCES, NewSentences, Spans, embed_with_sentences
 from .vector_store import NewVectors
 
 # Passages per encoder call. The encoder sorts a call's passages by length before batching, so a
@@ -25,8 +26,9 @@ class EmbedQueue:
     """Passages waiting for their vectors; at most one batch is embedded at a time, in a thread.
 
     ``load(fast)`` returns the encoder (``fast``: a small final batch may use the quick-start
-    numpy encoder); vectors go to a :class:`NewVectors` spool at ``spool_path``; ``ids`` lists
-    the passage ids of the spooled rows, in order.
+    numpy encoder); vectors go to a :class:`NewVectors` spool at ``spool_path`` and sentence
+    vectors to a :class:`NewSentences` spool beside it; ``ids`` lists the passage ids of the
+    spooled rows, in order.
     """
 
     def __init__(self, spool_path: Path, load: Callable[[bool], Encoder], batch_size: int) -> None:
@@ -35,16 +37,18 @@ class EmbedQueue:
         self.batch_size = batch_size
         self.ids: list[str] = []
         self.spool: NewVectors | None = None
+        self.sentence_spool: NewSentences | None = None
         self.encoder: Encoder | None = None
-        self._pending: list[tuple[str, str]] = []  # (passage id, text to embed)
+        self._pending: list[tuple[str, str, Spans]] = []  # (passage id, text to embed, its sentences)
         self._flush_at = FIRST_FLUSH
         self._pool: ThreadPoolExecutor | None = None
         self._job: tuple[list[str], Future] | None = None  # the batch being embedded
         self._loading: Future | None = None  # the model, loading in the encoder thread
 
-    def add(self, passage_id: str, text: str) -> None:
-        """Queue one passage; a full batch goes to the encoder thread."""
-        self._pending.append((passage_id, text))
+    def add(self, passage_id: str, text: str, sentences: Spans) -> None:
+        """Queue one passage (``sentences``: its sentences' character spans in ``text``); a full
+        batch goes to the encoder thread."""
+        self._pending.append((passage_id, text, sentences))
         if len(self._pending) >= min(self._flush_at, FLUSH_PASSAGES):
             self._flush_at *= 2
             self.flush()
@@ -61,26 +65,27 @@ class EmbedQueue:
         if not self._pending:
             return
         fast = final and self.encoder is None and self._loading is None and len(self._pending) <= self.batch_size
-        ids = [pid for pid, _ in self._pending]
-        texts = [text for _, text in self._pending]
+        ids = [pid for pid, _, _ in self._pending]
+        texts = [text for _, text, _ in self._pending]
+        spans = [sp for _, _, sp in self._pending]
         self._pending = []
         self.wait()
         if fast:
             self.encoder = self.load(True)
-            self._store(ids, self.encoder.encode(texts, batch_size=self.batch_size))
+            self._store(ids, embed_with_sentences(self.encoder, texts, spans, batch_size=self.batch_size))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdig-embed")
         if self.encoder is None and self._loading is None:
             # The model loads (torch imports) in the encoder thread, while the caller goes on.
             self._loading = self._pool.submit(self.load, False)
-        self._job = (ids, self._pool.submit(self._encode, texts))
+        self._job = (ids, self._pool.submit(self._encode, texts, spans))
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], spans: list[Spans]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.encoder is None and self._loading is not None:
             self.encoder = self._loading.result()
         assert self.encoder is not None
-        return self.encoder.encode(texts, batch_size=self.batch_size)
+        return embed_with_sentences(self.encoder, texts, spans, batch_size=self.batch_size)
 
     def wait(self) -> None:
         """Collect the batch in flight (re-raising its error, if any)."""
@@ -96,11 +101,20 @@ class EmbedQueue:
         self.stop()
         return self.spool.read() if self.spool else None
 
-    def _store(self, ids: list[str], vectors: np.ndarray) -> None:
+    def sentences(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """After :meth:`finish`: the new sentence vectors and the count per passage (None: nothing embedded)."""
+        return self.sentence_spool.read() if self.sentence_spool else None
+
+    def _store(self, ids: list[str], result: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        vectors, sentences, counts = result
         self.ids.extend(ids)
+        dim = int(vectors.shape[1]) if vectors.ndim == 2 else 0
         if self.spool is None:
-            self.spool = NewVectors(self.spool_path, int(vectors.shape[1]) if vectors.ndim == 2 else 0)
+            self.spool = NewVectors(self.spool_path, dim)
+            self.sentence_spool = NewSentences(self.spool_path.with_name(NEW_SENTENCES), dim)
         self.spool.append(vectors)
+        assert self.sentence_spool is not None
+        self.sentence_spool.append(sentences, counts)
 
     def stop(self) -> None:
         """Stop the encoder thread (a batch not yet started is dropped)."""
@@ -113,3 +127,5 @@ class EmbedQueue:
         self.stop()
         if self.spool is not None:
             self.spool.discard()
+        if self.sentence_spool is not None:
+            self.sentence_spool.discard()

@@ -15,7 +15,7 @@ import math
 import mmap
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +176,42 @@ class BertModel:
         return ids, types, mask
 
 
+def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the real tokens' states of each text (not yet normalised), as float32."""
+    weights = np.asarray(mask, dtype=np.float32)[:, :, None]
+    summed = (np.asarray(states, dtype=np.float32) * weights).sum(1)
+    return summed / np.maximum(weights.sum(1), 1e-9)
+
+
+def late_pooled(model: BertModel, forward: Callable[[list], tuple[np.ndarray, np.ndarray]],
+                texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(unit passage vectors, unit sentence vectors, sentences per text)`` from one forward pass
+    per batch: a sentence's vector is the mean of its own tokens' states in the passage."""
+    from .sentence_store import pool_spans
+    from .vector_store import normalize_rows
+
+    dim = model.dim
+    counts = np.array([len(sp) for sp in spans], dtype=np.int64)
+    vectors = np.zeros((len(texts), dim), dtype=np.float32)
+    sentences = np.zeros((int(counts.sum()), dim), dtype=np.float32)
+    if not len(texts):
+        return vectors, sentences, counts
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    encodings, order = model.tokenize(texts)
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        states, mask = forward([encodings[i] for i in batch])
+        states = np.asarray(states, dtype=np.float32)
+        vectors[batch] = mean_pool(states, mask)
+        for row, i in enumerate(batch):
+            enc = encodings[i]
+            n = len(enc.ids)
+            sentences[starts[i]:starts[i] + counts[i]] = pool_spans(
+                states[row, :n], enc.offsets, enc.special_tokens_mask, spans[i])
+    return normalize_rows(vectors), normalize_rows(sentences), counts
+
+
 class NumpyBertEncoder:
     """Mean-pooled, L2-normalised BERT sentence embeddings computed with numpy."""
 
@@ -204,11 +240,20 @@ class NumpyBertEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            out[batch] = self._forward([encodings[i] for i in batch])
+            states, mask = self._forward([encodings[i] for i in batch])
+            out[batch] = mean_pool(states, mask)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
-    def _forward(self, encodings: list) -> np.ndarray:
+    def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+                              batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Passage vectors plus each sentence's vector pooled from the same forward pass
+        (see :mod:`indexer.sentence_store`): ``(vectors, sentence vectors, sentences per text)``."""
+        with _one_blas_thread():
+            return late_pooled(self._model, self._forward, texts, spans, batch_size)
+
+    def _forward(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
+        """Last-layer token states (batch × length × dim) and the real-token mask of a batch."""
         w = self.w
         ids, types, real = self._model.padded(encodings)
         length, mask = ids.shape[1], real.astype(np.float32)
@@ -241,5 +286,4 @@ class NumpyBertEncoder:
             hidden = _gelu(dense(x, f"{p}.intermediate.dense"))
             x = _layer_norm(dense(hidden, f"{p}.output.dense") + x,
                             w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
-        summed = (x.reshape(batch, length, self.dim) * mask[:, :, None]).sum(1)
-        return (summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)).astype(np.float32)
+        return x.reshape(batch, length, self.dim), real

@@ -39,7 +39,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in _BOUNDARY.finditer(text):
         end = match.end()
         token = match.group(0)
-        if token.startswith(".") and "\n" not in token and len(token.rstrip("\"'”’)]")) == 1:
+        alone = match.start() > 0 and text[match.start() - 1].isspace()  # "word . word": tokenized text
+        if token.startswith(".") and "\n" not in token and len(token.rstrip("\"'”’)]")) == 1 and not alone:
             if _is_abbreviation(text, match.start() + 1):
                 continue
             nxt = _NEXT_START.match(text, end)

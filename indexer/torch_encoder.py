@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .numpy_encoder import BertModel, UnsupportedModel
+from .numpy_encoder import BertModel, UnsupportedModel, late_pooled, mean_pool
 from .vector_store import normalize_rows
 
 __all__ = ["TorchBertEncoder", "UnsupportedModel"]
@@ -54,10 +54,20 @@ class TorchBertEncoder:
                                                     enabled=self.precision == "bf16"):
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]
-                out[batch] = self._forward([encodings[i] for i in batch])
+                out[batch] = mean_pool(*self._forward([encodings[i] for i in batch]))
         return normalize_rows(out)
 
-    def _forward(self, encodings: list) -> np.ndarray:
+    def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+                              batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Passage vectors plus each sentence's vector pooled from the same forward pass
+        (see :mod:`indexer.sentence_store`): ``(vectors, sentence vectors, sentences per text)``."""
+        torch = self._torch
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                                    enabled=self.precision == "bf16"):
+            return late_pooled(self._model, self._forward, texts, spans, batch_size)
+
+    def _forward(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
+        """Last-layer token states (batch × length × dim, float32) and the real-token mask."""
         torch, w, model = self._torch, self._w, self._model
         functional = torch.nn.functional
         ids, types, mask = model.padded(encodings)
@@ -85,6 +95,4 @@ class TorchBertEncoder:
             x = norm(dense(context, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
             hidden = functional.gelu(dense(x, f"{p}.intermediate.dense"))
             x = norm(dense(hidden, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
-        weights = mask_t[:, :, None].to(x.dtype)
-        pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return pooled.float().numpy()
+        return x.float().numpy(), mask

@@ -31,7 +31,9 @@ from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
-from .vector_store import NEW_VECTORS, VectorStore, encode_ids, write_aligned
+from .sentence_store import SentenceStore, write_sentences
+from .sentences import sentence_spans
+from .vector_store import NEW_VECTORS, VectorStore, encode_ids, row_sources, write_aligned
 from .version import __version__
 
 
@@ -234,7 +236,8 @@ class IndexUpdate:
                 start=chunk.start, end=chunk.end)
             self.new_postings.add(chunk.chunk_id, self._posted)
             prefix = f"{article.title}\n" if self.settings.embed_title and article.title else ""
-            self.queue.add(chunk.chunk_id, prefix + chunk.text)
+            self.queue.add(chunk.chunk_id, prefix + chunk.text,
+                           [(len(prefix) + a, len(prefix) + b) for a, b in sentence_spans(chunk.text)])
         self.article_writer.add_document(
             article_id=article.article_id, content_hash=article.content_hash,
             url=article.url or None, path=article.path or None, title=article.title, body=article.body,
@@ -262,6 +265,16 @@ class IndexUpdate:
         c = self.counts
         return bool(c.added or c.updated or c.removed or self.fresh)
 
+    def _write_sentences(self, doc_ids: list[str] | np.ndarray, dim: int) -> None:
+        """The snapshot's sentence vectors, aligned like its passage vectors (before those are
+        rewritten, while the old snapshot's rows are still the ones :attr:`store` describes)."""
+        new = self.queue.sentences() or (np.zeros((0, dim), np.float32), np.zeros(0, np.int64))
+        old_ids = self.store.ids if self.store is not None else np.zeros(0, dtype="S1")
+        old = SentenceStore.load(self.dir) if self.store is not None and SentenceStore.exists(self.dir) else None
+        keys = encode_ids(doc_ids)
+        targets, source = row_sources(keys, old_ids, encode_ids(self.queue.ids))
+        write_sentences(self.dir, len(keys), targets, source, new, old, np.flatnonzero(old_ids != b""), dim)
+
     def commit(self) -> Manifest:
         """Write everything and switch the manifest to the new snapshot (the atomic step)."""
         self.queue.flush(final=True)
@@ -279,6 +292,7 @@ class IndexUpdate:
         write_postings(self.dir, doc_ids, self.new_postings, self.old_postings,
                        self.store.ids if self.store is not None else None)
         self.new_postings.discard()
+        self._write_sentences(doc_ids, dim)
         store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()

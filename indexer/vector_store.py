@@ -52,6 +52,30 @@ def appended_layout(keys: np.ndarray, old_ids: np.ndarray, new_ids: np.ndarray) 
             and bool(np.all((keys[:n_old] == old_ids) | (keys[:n_old] == b""))))
 
 
+def row_sources(keys: np.ndarray, old_ids: np.ndarray, new_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each row of a new snapshot comes from.
+
+    ``keys`` are the new snapshot's passage ids by document number (b"" = deleted). Returns
+    ``(targets, source)``: the rows that hold a passage, and for each, ``source < len(new_keys)``
+    for a freshly embedded row (its position in ``new_keys``) or ``len(new_keys) + j`` for the
+    ``j``-th live row of the old snapshot. A new row wins over an old row with the same id.
+    """
+    old_rows = np.flatnonzero(old_ids != b"")
+    wanted = keys != b""
+    targets = np.flatnonzero(wanted)
+    n_new, n_old = len(new_keys), len(old_ids)
+    pool = np.concatenate([new_keys, old_ids[old_rows]]) if len(old_rows) else new_keys
+    if appended_layout(keys, old_ids, new_keys):  # old rows kept their numbers: no sort needed
+        source = np.where(targets < n_old, n_new + np.searchsorted(old_rows, targets), targets - n_old)
+    else:
+        order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
+        pos = np.minimum(np.searchsorted(pool[order], keys[wanted]), max(len(pool) - 1, 0))
+        source = order[pos] if len(pool) else np.zeros(0, dtype=np.int64)
+    if len(source) != len(targets) or not np.array_equal(pool[source], keys[wanted]):
+        raise IndexFormatError("internal error: a keyword document has no vector")
+    return targets, source
+
+
 class NewVectors:
     """Vectors embedded during an update, appended to a raw float32 file so that memory holds one
     batch, not the whole corpus; read back memory-mapped at commit."""
@@ -205,24 +229,15 @@ def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np
     old = old if old is not None else VectorStore.empty(dim)
     old_rows = np.flatnonzero(old.live)
     new_keys = encode_ids(new_ids)
-    pool = np.concatenate([new_keys, old.ids[old_rows]])
     keys = encode_ids(doc_ids)
-    wanted = keys != b""
-    targets = np.flatnonzero(wanted)
-    n_new, n_old = len(new_ids), len(old.ids)
+    n_new = len(new_ids)
     directory = Path(directory)
-    if appended_layout(keys, old.ids, new_keys):  # old rows kept their numbers: no sort needed
-        if _copyable(old, dtype):  # the old rows' bytes as they are, then the new rows
-            _write_appended(directory / VECTORS, old, keys, new_keys, new_vectors, dim, dtype)
-            atomic_write(directory / IDS, lambda f: np.save(f, keys, allow_pickle=False))
-            return VectorStore.load(directory)
-        source = np.where(targets < n_old, n_new + np.searchsorted(old_rows, targets), targets - n_old)
-    else:
-        order = np.argsort(pool, kind="stable")  # equal ids keep pool order: new before old
-        pos = np.minimum(np.searchsorted(pool[order], keys[wanted]), max(len(pool) - 1, 0))
-        source = order[pos] if len(pool) else np.zeros(0, dtype=np.int64)
-    if len(source) != int(wanted.sum()) or not np.array_equal(pool[source], keys[wanted]):
-        raise IndexFormatError("internal error: a keyword document has no vector")
+    if appended_layout(keys, old.ids, new_keys) and _copyable(old, dtype):
+        # old rows kept their numbers: the old rows' bytes as they are, then the new rows
+        _write_appended(directory / VECTORS, old, keys, new_keys, new_vectors, dim, dtype)
+        atomic_write(directory / IDS, lambda f: np.save(f, keys, allow_pickle=False))
+        return VectorStore.load(directory)
+    targets, source = row_sources(keys, old.ids, new_keys)
 
     def fill(out: np.ndarray) -> None:
         for start in range(0, len(targets), BLOCK_ROWS):

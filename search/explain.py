@@ -33,6 +33,10 @@ def explain_hit(store: VectorStore, found: Candidates, docnum: int, fusion_metho
         ns = fusion.minmax({i: found.semantic.get(i, 0.0) for i in ids}).get(docnum, 0.0)
         how = (f"convex: {1 - weight:.2f} x {nk:.3f} (keyword, min-max over {len(ids)} candidates) + "
                f"{weight:.2f} x {ns:.3f} (semantic, min-max) = {score:.4f}")
+    if docnum in found.sentence and docnum in found.passage:
+        w = fusion.SENTENCE_WEIGHT
+        how += (f"; semantic score = {1 - w:.2f} x passage cosine {found.passage[docnum]:.4f} + "
+                f"{w:.2f} x best sentence cosine {found.sentence[docnum]:.4f}")
     matched = tuple(dict.fromkeys(term for _, _, term in match_spans(text, found.terms))) if text else ()
     return Explanation(store.chunk_id(docnum), kw, _rank(found.keyword, docnum), sem,
                        _rank(found.semantic, docnum), round(score, 6), how, matched)

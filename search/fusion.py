@@ -18,6 +18,19 @@ RRF_K = 60
 DEFAULT_WEIGHT = 0.6
 
 
+# Share of a passage's semantic score that comes from its best sentence (the rest: the passage
+# vector). On scifact, squad-a, cranfield, cisi and med, 0.2 raised hybrid nDCG@10 on each
+# (+0.001 to +0.004 with the fusion weight 0.6); 0.1-0.3 all helped, 0.4-0.5 hurt scifact.
+SENTENCE_WEIGHT = 0.2
+
+
+def with_sentences(passage: Mapping[K, float], sentence: Mapping[K, float],
+                   weight: float = SENTENCE_WEIGHT) -> dict[K, float]:
+    """``(1 - weight) * passage + weight * best sentence`` similarity; a passage without
+    sentence vectors keeps its passage similarity."""
+    return {i: (1.0 - weight) * s + weight * sentence.get(i, s) for i, s in passage.items()}
+
+
 def ranked(scores: Mapping[K, float]) -> list[K]:
     """Ids by descending score, ties broken by ascending id."""
     return sorted(scores, key=lambda i: (-scores[i], i))  # type: ignore[no-any-return]

@@ -130,6 +130,10 @@ class Searcher:
                 found.keyword.update(keyword_candidates(searcher, parsed.scoring, len(missing), only=missing,
                                                         bm25=self.reader.bm25))
             found.anchored = anchored_docs(searcher, parsed.scoring, set(found.keyword))
+        if found.semantic and self.reader.sentences is not None:
+            found.passage = dict(found.semantic)
+            found.sentence = self.reader.sentences.best(found.qvec, list(found.semantic))
+            found.semantic = fusion.with_sentences(found.passage, found.sentence)
         return found
 
     def rank(self, found: Candidates, *, fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT,

@@ -15,6 +15,7 @@ from indexer.errors import IndexFormatError
 from indexer.keyword_index import open_index
 from indexer.layout import Manifest, read_manifest, snapshot_path
 from indexer.postings import Postings
+from indexer.sentence_store import SentenceStore
 from indexer.vector_store import VectorStore
 
 from .bm25 import BM25, article_numbers
@@ -39,6 +40,7 @@ class IndexReader:
                 # cannot pull the files from under us.
                 self.store = VectorStore.load(self.dir)
                 self.postings = Postings.load(self.dir) if Postings.exists(self.dir) else None
+                self.sentences = SentenceStore.load(self.dir) if SentenceStore.exists(self.dir) else None
                 break
             except IndexFormatError:
                 # A writer may have switched snapshots between our reads: look again.

@@ -18,6 +18,8 @@ class Candidates:
     terms: frozenset[str]
     text: str = ""  # the query as typed
     anchored: set[int] = field(default_factory=set)  # passages holding the query's phrases or rare words
+    passage: dict[int, float] = field(default_factory=dict)  # passage-vector similarity (before the sentence mix)
+    sentence: dict[int, float] = field(default_factory=dict)  # best sentence similarity
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ def test_ann_is_built_above_the_threshold_updated_incrementally_and_checked(
             assert len({r for r, _ in approximate} & set(exact.tolist())) >= 9
             assert all(store.live[r] for r, _ in approximate)
             assert [s for _, s in approximate] == sorted((s for _, s in approximate), reverse=True)
-        hits = searcher.search("Story 44", mode="semantic").hits
+        words = " ".join(f"w{(44 * 13 + j * 7) % 97}" for j in range(40))
+        hits = searcher.search(f"Story 44 says {words}", mode="semantic").hits  # a044's own text
         assert hits and hits[0].article_id == "a044"
     # Below the threshold again: the ANN files go away.
     monkeypatch.setattr(ann, "MIN_ROWS", 1000)

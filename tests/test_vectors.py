@@ -215,7 +215,9 @@ def test_encoder_calls_grow_from_a_small_first_batch_to_the_flush_size(tmp_path:
     feed.write_text("\n".join(json.dumps({"id": f"a{i}", "text": f"words {i}"}) for i in range(33)) + "\n",
                     encoding="utf-8")
     index_paths(tmp_path / "idx", [str(feed)])
-    assert sizes == [2, 4, 8, 8, 8, 3]  # small first call, doubling, capped; the rest at commit
+    # small first call, doubling, capped; the rest at commit. This encoder has no late pooling,
+    # so each call embeds its passages and then their sentences (one each here).
+    assert sizes == [2 * n for n in (2, 4, 8, 8, 8, 3)]
 
 
 def test_an_encoder_failure_in_the_thread_leaves_the_index_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,233 @@
+"""Sentence vectors: one int8 row per sentence of every passage, for ranking and snippets.
+
+A passage vector averages its whole text; a question is often answered by one sentence of it.
+The BERT encoders pool each sentence's own tokens out of the passage's forward pass ("late
+chunking": the sentence is read in its context, at no extra encoder cost); other encoders embed
+the sentences separately. The ranker mixes a passage's best sentence similarity into its
+semantic score, and snippets pick the sentence most similar to the query without encoding
+anything at query time.
+
+Files (``allow_pickle=False``), rows aligned with the keyword document numbers like the vector
+store: ``sentence_vectors.npy`` (sentences × dim, int8: each row scaled so its largest component
+is ±127), ``sentence_scales.npy`` (float32 per sentence: the factor back to a unit vector) and
+``sentence_offsets.npy`` (int64, documents + 1: the sentences of document ``d`` are rows
+``offsets[d]:offsets[d + 1]``, in text order). A passage may have none (an index written before
+sentence vectors existed, or a deleted document): it is then ranked by its passage vector alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_memmap, atomic_write
+from .errors import IndexFormatError
+
+SENTENCES = "sentence_vectors.npy"
+SCALES = "sentence_scales.npy"
+OFFSETS = "sentence_offsets.npy"
+NEW_SENTENCES = "new-sentences.f32"
+BLOCK_ROWS = 65_536
+Spans = Sequence[tuple[int, int]]
+
+
+def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 plus a float32 scale each (row ≈ int8 row × scale); zero rows stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    peak = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, np.float32)
+    scales = (peak / 127.0).astype(np.float32)
+    safe = np.where(scales > 0, scales, 1.0)[:, None]
+    return np.rint(vectors / safe).astype(np.int8), scales
+
+
+def embed_with_sentences(encoder: object, texts: Sequence[str], spans: Sequence[Spans], *,
+                         batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(passage vectors, sentence vectors, sentences per passage)`` for ``texts``.
+
+    ``spans[i]`` are the character spans of the sentences of ``texts[i]``. Encoders with an
+    ``encode_with_sentences`` method pool them from the passage's own forward pass; others
+    embed each sentence as a text of its own.
+    """
+    own = getattr(encoder, "encode_with_sentences", None)
+    if own is not None:
+        return own(texts, spans, batch_size=batch_size)  # type: ignore[no-any-return]
+    flat = [text[s:e] for text, sp in zip(texts, spans) for s, e in sp]
+    both = np.asarray(encoder.encode([*texts, *flat], batch_size=batch_size), dtype=np.float32)  # type: ignore[attr-defined]
+    return both[:len(texts)], both[len(texts):], np.array([len(sp) for sp in spans], dtype=np.int64)
+
+
+def pool_spans(states: np.ndarray, offsets: Sequence[tuple[int, int]], special: Sequence[int],
+               spans: Spans) -> np.ndarray:
+    """Mean of the token states (tokens × dim) whose characters lie inside each span.
+
+    ``offsets``/``special`` are the tokenizer's character offsets and special-token mask for
+    the same tokens. A span with no token (cut off by the model's length limit) gets a zero row.
+    """
+    dim = states.shape[1]
+    out = np.zeros((len(spans), dim), dtype=np.float32)
+    if not len(spans):
+        return out
+    offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)[:len(states)]
+    real = ~np.asarray(special, dtype=bool)[:len(states)] & (offs[:, 1] > offs[:, 0])
+    for n, (start, end) in enumerate(spans):
+        inside = real & (offs[:, 0] >= start) & (offs[:, 1] <= end)
+        if inside.any():
+            out[n] = states[inside].mean(axis=0)
+    return out
+
+
+class NewSentences:
+    """Sentence vectors embedded during an update, spooled to a raw float32 file, with counts."""
+
+    def __init__(self, path: str | os.PathLike[str], dim: int) -> None:
+        self.path = Path(path)
+        self.dim = dim
+        self.rows = 0
+        self.counts: list[int] = []
+        self._handle = open(self.path, "wb")  # noqa: SIM115 - closed in read()/discard()
+
+    def append(self, vectors: np.ndarray, counts: Sequence[int]) -> None:
+        """Add the sentences of some passages (``counts`` per passage, in order)."""
+        block = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        if len(block) != int(np.sum(counts)):
+            raise IndexFormatError("internal error: sentence counts do not match the vectors")
+        self._handle.write(block.tobytes())
+        self.rows += len(block)
+        self.counts.extend(int(c) for c in counts)
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """All rows so far (memory-mapped) and the count per passage."""
+        self._handle.flush()
+        counts = np.array(self.counts, dtype=np.int64)
+        if not self.rows:
+            return np.zeros((0, self.dim), dtype=np.float32), counts
+        return np.memmap(self.path, dtype=np.float32, mode="r", shape=(self.rows, self.dim)), counts
+
+    def discard(self) -> None:
+        """Close and delete the file."""
+        self._handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+class SentenceStore:
+    """The sentence vectors of a snapshot (memory-mapped)."""
+
+    def __init__(self, vectors: np.ndarray, scales: np.ndarray, offsets: np.ndarray) -> None:
+        if vectors.ndim != 2 or len(scales) != len(vectors) or not len(offsets) or offsets[-1] != len(vectors):
+            raise IndexFormatError(f"sentence vectors are inconsistent: {vectors.shape} rows, "
+                                   f"{len(scales)} scales, offsets ending at {offsets[-1] if len(offsets) else None}")
+        self.vectors, self.scales, self.offsets = vectors, scales, offsets
+
+    @staticmethod
+    def exists(directory: str | os.PathLike[str]) -> bool:
+        """Whether ``directory`` holds sentence vectors."""
+        return (Path(directory) / OFFSETS).exists()
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> SentenceStore:
+        """Open the files in ``directory`` (vectors memory-mapped)."""
+        directory = Path(directory)
+        try:
+            vectors = np.load(directory / SENTENCES, mmap_mode="r", allow_pickle=False)
+            scales = np.load(directory / SCALES, mmap_mode="r", allow_pickle=False)
+            offsets = np.load(directory / OFFSETS, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise IndexFormatError(f"cannot read the sentence vectors in {directory}: {exc}",
+                                   hint="run `newsdig rebuild`") from exc
+        return cls(vectors, scales, offsets)
+
+    @property
+    def documents(self) -> int:
+        """Rows (keyword documents) the store covers."""
+        return len(self.offsets) - 1
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        """Sentences held for each of ``rows`` (0 for rows past the end)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        inside = rows < self.documents
+        out = np.zeros(len(rows), dtype=np.int64)
+        out[inside] = self.offsets[rows[inside] + 1] - self.offsets[rows[inside]]
+        return out
+
+    def similarities(self, query: np.ndarray, row: int) -> np.ndarray:
+        """Cosine of a unit query vector with each sentence of document ``row``, in text order."""
+        if row >= self.documents:
+            return np.zeros(0, dtype=np.float32)
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        q = np.asarray(query, dtype=np.float32)
+        return (np.asarray(self.vectors[start:end], dtype=np.float32) @ q) * self.scales[start:end]
+
+    def best(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        """The best sentence similarity of each of ``rows`` that has sentences."""
+        rows_a = np.asarray(list(rows), dtype=np.int64)
+        counts = self.counts(rows_a)
+        keep = counts > 0
+        rows_a, counts = rows_a[keep], counts[keep]
+        if not len(rows_a):
+            return {}
+        starts = self.offsets[rows_a]
+        index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        order = np.argsort(index, kind="stable")  # read the memory map in file order
+        sims = np.empty(len(index), dtype=np.float32)
+        picked = index[order]
+        q = np.asarray(query, dtype=np.float32)
+        sims[order] = (np.asarray(self.vectors[picked], dtype=np.float32) @ q) * self.scales[picked]
+        best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(counts)[:-1]]))
+        return {int(r): float(b) for r, b in zip(rows_a, best)}
+
+
+def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.ndarray, source: np.ndarray,
+                    new: tuple[np.ndarray, np.ndarray], old: SentenceStore | None,
+                    old_live_rows: np.ndarray, dim: int) -> SentenceStore:
+    """Write the sentence store of a snapshot with ``n_docs`` documents into ``directory``.
+
+    ``targets``/``source`` come from :func:`indexer.vector_store.row_sources`: document
+    ``targets[i]`` takes the sentences of new passage ``source[i]`` or, past the new ones, of old
+    live row ``old_live_rows[source[i] - n_new]`` (none when the old snapshot had no sentences).
+    ``new`` is ``(float32 vectors, count per new passage)``; they are quantized here.
+    """
+    new_vectors, new_counts = new
+    n_new = len(new_counts)
+    new_starts = np.concatenate([[0], np.cumsum(new_counts)[:-1]]).astype(np.int64) if n_new else np.zeros(0, np.int64)
+    from_new = source < n_new
+    counts = np.zeros(n_docs, dtype=np.int64)
+    starts = np.zeros(len(targets), dtype=np.int64)  # where each target's sentences are read from
+    counts[targets[from_new]] = new_counts[source[from_new]]
+    starts[from_new] = new_starts[source[from_new]]
+    if old is not None and (~from_new).any():
+        old_doc = old_live_rows[source[~from_new] - n_new]
+        counts[targets[~from_new]] = old.counts(old_doc)
+        starts[~from_new] = np.where(old_doc < old.documents, old.offsets[np.minimum(old_doc, old.documents)], 0)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    total = int(offsets[-1])
+    directory = Path(directory)
+    plan: list[tuple[np.ndarray, np.ndarray, bool]] = []  # (output rows, input rows, from new) per block
+    for begin in range(0, len(targets), BLOCK_ROWS // 8):
+        t = targets[begin:begin + BLOCK_ROWS // 8]
+        c = counts[t]
+        if not c.sum():
+            continue
+        out_rows = np.repeat(offsets[t] - np.cumsum(c) + c, c) + np.arange(int(c.sum()))
+        in_rows = np.repeat(starts[begin:begin + len(t)] - np.cumsum(c) + c, c) + np.arange(int(c.sum()))
+        new_mask = np.repeat(from_new[begin:begin + len(t)], c)
+        plan.append((out_rows, in_rows, new_mask))
+
+    scales = np.zeros(total, dtype=np.float32)
+
+    def fill(out: np.ndarray) -> None:
+        for out_rows, in_rows, new_mask in plan:
+            if new_mask.any():
+                rows, factors = quantize(np.asarray(new_vectors[in_rows[new_mask]], dtype=np.float32))
+                out[out_rows[new_mask]], scales[out_rows[new_mask]] = rows, factors
+            if (~new_mask).any():
+                old_rows = in_rows[~new_mask]
+                out[out_rows[~new_mask]] = old.vectors[old_rows]  # type: ignore[union-attr]
+                scales[out_rows[~new_mask]] = old.scales[old_rows]  # type: ignore[union-attr]
+
+    atomic_memmap(directory / SENTENCES, "int8", (total, dim), fill)
+    atomic_write(directory / SCALES, lambda f: np.save(f, scales, allow_pickle=False))
+    atomic_write(directory / OFFSETS, lambda f: np.save(f, offsets, allow_pickle=False))
+    return SentenceStore.load(directory)
