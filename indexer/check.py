@@ -15,6 +15,7 @@ from .keyword_index import chunk_ids_by_docnum, open_index
 from .layout import SNAPSHOTS, read_manifest, snapshot_path
 from .ann import KEYS_FILE, pending_rows, row_keys, stored_keys
 from .postings import Postings, article_numbers
+from .sentence_store import SentenceStore
 from .vector_store import VectorStore
 
 NORM_TOLERANCE = 1e-3
@@ -68,6 +69,7 @@ def check_index(index_dir: str | os.PathLike[str]) -> CheckReport:
             report.problems.append(f"{bad} vectors are not unit length")
             break
     _check_ann(report, snap, store)
+    _check_sentences(report, snap, store)
     _check_postings(report, snap, store)
     _check_articles(report, doc_ids, articles_ix)
     leftovers = [p.name for p in (Path(index_dir) / SNAPSHOTS).iterdir() if p.name != manifest.snapshot]
@@ -75,6 +77,23 @@ def check_index(index_dir: str | os.PathLike[str]) -> CheckReport:
         report.warnings.append(f"{len(leftovers)} unused snapshot(s) ({', '.join(sorted(leftovers))}): "
                                "left by an interrupted or running writer; the next update removes them")
     return report
+
+
+def _check_sentences(report: CheckReport, snap: Path, store: VectorStore) -> None:
+    if not SentenceStore.exists(snap):
+        report.warnings.append("no sentence vectors (an index from an older newsdig): semantic ranking uses "
+                               "passage vectors only; `newsdig rebuild` adds them")
+        return
+    try:
+        sentences = SentenceStore.load(snap)
+    except NewsdigError as exc:
+        report.problems.append(str(exc))
+        return
+    offsets = sentences.offsets
+    if sentences.documents != len(store.ids) or bool(np.any(np.diff(offsets) < 0)) or offsets[0] != 0:
+        report.problems.append(f"sentence offsets do not describe the {len(store.ids)} vector rows")
+    elif sentences.vectors.shape[1:] != (store.dim,):
+        report.problems.append(f"sentence vectors have shape {sentences.vectors.shape}, not (n, {store.dim})")
 
 
 def _check_counts(report: CheckReport, m_chunks: int, m_articles: int, k_chunks: int, k_articles: int,

@@ -35,12 +35,13 @@ Spans = Sequence[tuple[int, int]]
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows as int8 plus a float32 scale each (row ≈ int8 row × scale); zero rows stay zero."""
+    """Rows as int8 (largest component ±127) plus a float32 scale each that makes the int8 row a
+    unit vector again (row ≈ int8 row × scale, same direction to cosine > 0.9999); zero rows stay zero."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    peak = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, np.float32)
-    scales = (peak / 127.0).astype(np.float32)
-    safe = np.where(scales > 0, scales, 1.0)[:, None]
-    return np.rint(vectors / safe).astype(np.int8), scales
+    peak = np.abs(vectors).max(axis=1, keepdims=True) if len(vectors) else np.zeros((0, 1), np.float32)
+    q = np.rint(vectors * (127.0 / np.where(peak > 0, peak, 1.0))).astype(np.int8)
+    norms = np.linalg.norm(q.astype(np.float32), axis=1)
+    return q, np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
 
 
 def embed_with_sentences(encoder: object, texts: Sequence[str], spans: Sequence[Spans], *,

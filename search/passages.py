@@ -55,13 +55,12 @@ def ask(searcher: Searcher, question: str, *, limit: int = 5, filters: Filters =
             break
     bodies = [stored.get("body", "") for _, stored in chosen]
     all_spans = [sentence_spans(body) for body in bodies]
-    sentences = [body[s:e] for body, spans in zip(bodies, all_spans) for s, e in spans]
-    sims = list(searcher.encoder.encode(sentences) @ found.qvec) if sentences and found.qvec is not None else []
-    passages, pos = [], 0
-    for rank, ((docnum, stored), body, spans) in enumerate(zip(chosen, bodies, all_spans), start=1):
+    sims = (searcher.sentence_similarities([d for d, _ in chosen], bodies, all_spans, found.qvec)
+            if found.qvec is not None else [[0.0] * len(spans) for spans in all_spans])
+    passages = []
+    for rank, ((docnum, stored), body, spans, own) in enumerate(zip(chosen, bodies, all_spans, sims), start=1):
         terms = sentence_keyword_scores(spans, match_spans(body, found.terms))
-        scores = [(sims[pos + i] if sims else 0.0) + 0.05 * terms[i] for i in range(len(spans))]
-        pos += len(spans)
+        scores = [own[i] + 0.05 * terms[i] for i in range(len(spans))]
         best = max(range(len(spans)), key=lambda i: (scores[i], -i)) if spans else None
         s, e = spans[best] if best is not None else (0, len(body))
         lo = spans[best - 1][0] if best else s

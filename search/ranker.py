@@ -170,7 +170,8 @@ class Searcher:
     def _hits(self, page: Ranked, found: Candidates, offset: int, *, snippets: bool) -> list[Hit]:
         keyword, semantic = found.keyword, found.semantic
         fields = [self.reader.chunk_fields(d) for _, (_, d) in page]
-        sentence_scores = self._sentence_scores([f.get("body", "") for f in fields], found) if snippets else []
+        sentence_scores = self._sentence_scores([f.get("body", "") for f in fields], [d for _, (_, d) in page],
+                                                found) if snippets else []
         hits = []
         for n, ((article_id, (score, d)), stored) in enumerate(zip(page, fields)):
             hits.append(Hit(
@@ -183,34 +184,53 @@ class Searcher:
                 if snippets else ""))
         return hits
 
-    def _sentence_scores(self, bodies: list[str], found: Candidates) -> list[list[float] | None]:
-        """Similarity of each sentence of some passages to the query, in one encoder call.
+    def _sentence_scores(self, bodies: list[str], docnums: list[int],
+                         found: Candidates) -> list[list[float] | None]:
+        """Similarity of each sentence of some passages to the query.
 
-        Encoding sentences costs about as much as encoding the passage again (tens of ms on a
-        laptop CPU), so it is done only where terms cannot pick the sentence: passages that hold
-        no query term (matched by meaning only), and for a question the top hit (its answer is
-        rarely the sentence with the most query words), within a budget of sentences taken in
-        rank order.
+        Only where terms cannot pick the sentence: passages that hold no query term (matched by
+        meaning only), and for a question the top hit (its answer is rarely the sentence with the
+        most query words). The index's sentence vectors answer at once; a passage without them
+        (an older index) has its sentences encoded, within a budget of sentences in rank order
+        (about as costly as encoding the passage again: tens of ms on a laptop CPU).
         """
         if found.qvec is None:
             return [None] * len(bodies)
+        stored = self.reader.sentences
+        out: list[list[float] | None] = [None] * len(bodies)
         spans, budget = [], SENTENCE_BUDGET
         top = SEMANTIC_SNIPPETS if is_question(found.text) else 0
-        for i, body in enumerate(bodies):
+        for i, (body, d) in enumerate(zip(bodies, docnums)):
             sp = sentence_spans(body)
-            wanted = (i < top or not match_spans(body, found.terms)) and len(sp) <= budget
+            wanted = i < top or not match_spans(body, found.terms)
+            if wanted and stored is not None and int(stored.counts([d])[0]) == len(sp):
+                out[i] = [float(x) for x in stored.similarities(found.qvec, d)]
+                wanted = False
+            wanted = wanted and len(sp) <= budget
             spans.append(sp if wanted else [])
             budget -= len(sp) if wanted else 0
         flat = [b[s:e] for b, sp in zip(bodies, spans) for s, e in sp]
-        if not flat:
-            return [None] * len(bodies)
-        sims = self.encoder.encode(flat) @ found.qvec
-        out: list[list[float] | None] = []
-        pos = 0
-        for sp in spans:
-            out.append([float(x) for x in sims[pos:pos + len(sp)]] if sp else None)
-            pos += len(sp)
+        if flat:
+            sims = self.encoder.encode(flat) @ found.qvec
+            pos = 0
+            for i, sp in enumerate(spans):
+                if sp:
+                    out[i] = [float(x) for x in sims[pos:pos + len(sp)]]
+                pos += len(sp)
         return out
+
+    def sentence_similarities(self, docnums: list[int], bodies: list[str], spans: list[list[tuple[int, int]]],
+                              qvec: np.ndarray) -> list[list[float]]:
+        """Similarity to the query of each sentence (``spans`` of ``bodies``) of some passages:
+        from the index's sentence vectors where it has them for a passage, else encoded."""
+        stored = self.reader.sentences
+        out: list[list[float] | None] = [
+            [float(x) for x in stored.similarities(qvec, d)]
+            if stored is not None and int(stored.counts([d])[0]) == len(sp) else None
+            for d, sp in zip(docnums, spans)]
+        flat = [b[s:e] for b, sp, o in zip(bodies, spans, out) if o is None for s, e in sp]
+        sims = iter(self.encoder.encode(flat) @ qvec if flat else [])
+        return [o if o is not None else [float(next(sims)) for _ in sp] for o, sp in zip(out, spans)]
 
     def close(self) -> None:
         """Release the index."""

@@ -16,6 +16,7 @@ from indexer.build import index_paths
 from indexer.check import check_index
 from indexer.layout import read_manifest, snapshot_path
 from indexer.postings import FILES, Postings
+from indexer.sentences import sentence_spans
 from indexer.update import IndexUpdate
 from search.bm25 import BM25, QueryTerm, article_numbers, flat_terms
 from search.keyword import keyword_candidates
@@ -425,6 +426,13 @@ def assert_vectors_are_their_passages(index: Path, encoder: HashEncoder) -> None
         fields = [s.reader.chunk_fields(int(r)) for r in rows]
         texts = [f"{f['title']}\n{f['body']}" if f.get("title") else f["body"] for f in fields]
         assert np.allclose(np.asarray(store.vectors[rows], dtype=np.float32), encoder.encode(texts), atol=1e-6)
+        sentences = s.reader.sentences  # each row's sentence vectors are its own sentences' (int8)
+        assert sentences is not None and sentences.documents == len(store.ids)
+        for row, f in zip(rows, fields):
+            own = encoder.encode([f["body"][a:b] for a, b in sentence_spans(f["body"])])
+            start, end = sentences.offsets[row], sentences.offsets[row + 1]
+            stored = np.asarray(sentences.vectors[start:end], np.float32) * sentences.scales[start:end, None]
+            assert stored.shape == own.shape and np.all(np.sum(stored * own, axis=1) > 0.995)
 
 
 def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

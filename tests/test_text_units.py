@@ -21,6 +21,13 @@ def test_sentences_respect_abbreviations_initials_and_decimals() -> None:
     ]
 
 
+def test_a_full_stop_standing_alone_ends_a_sentence_whatever_follows() -> None:
+    # Tokenized corpora (Medline, Cranfield) write "word . word" in lower case.
+    text = "plasma levels of glucose . correlation coefficients were found . e.g. this one continues."
+    assert sentences(text) == ["plasma levels of glucose .", "correlation coefficients were found .",
+                               "e.g. this one continues."]
+
+
 def test_paragraph_breaks_end_sentences_and_spans_index_the_text() -> None:
     text = "A headline without a full stop\n\nThe body starts here. It goes on “quoted.” Done"
     spans = sentence_spans(text)
