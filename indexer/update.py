@@ -237,7 +237,8 @@ class IndexUpdate:
             self.new_postings.add(chunk.chunk_id, self._posted)
             prefix = f"{article.title}\n" if self.settings.embed_title and article.title else ""
             self.queue.add(chunk.chunk_id, prefix + chunk.text,
-                           [(len(prefix) + a, len(prefix) + b) for a, b in sentence_spans(chunk.text)])
+                           [(len(prefix) + a, len(prefix) + b) for a, b in sentence_spans(chunk.text)]
+                           if self.settings.sentence_vectors else [])
         self.article_writer.add_document(
             article_id=article.article_id, content_hash=article.content_hash,
             url=article.url or None, path=article.path or None, title=article.title, body=article.body,

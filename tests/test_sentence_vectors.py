@@ -167,3 +167,24 @@ def test_late_pooled_sentences_from_the_numpy_and_torch_encoders() -> None:
     for start in range(0, 9, 3):
         sims = s2[start:start + 3] @ own[start:start + 3].T
         assert (sims.argmax(axis=1) == np.arange(3)).all()
+
+
+def test_sentence_vectors_can_be_left_out_and_added_by_a_rebuild(tmp_path: Path) -> None:
+    from cli import app
+    from typer.testing import CliRunner
+
+    feed, idx = tmp_path / "feed.jsonl", tmp_path / "idx"
+    write_feed(feed, TEXTS)
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", str(feed), "--index-dir", str(idx), "--no-sentence-vectors"]).exit_code == 0
+    assert read_manifest(idx).settings["sentence_vectors"] is False
+    with Searcher(idx) as searcher:
+        assert searcher.reader.sentences is not None and searcher.reader.sentences.offsets[-1] == 0
+        found = searcher.candidates(searcher.parse("farmers blamed the drought"), mode="semantic")
+        assert found.semantic and not found.sentence
+    again = runner.invoke(app, ["index", str(feed), "--index-dir", str(idx), "--sentence-vectors"])
+    assert again.exit_code == 1 and "no sentence vectors" in again.output  # a setting: needs a rebuild
+    assert runner.invoke(app, ["rebuild", "--index-dir", str(idx), "--sentence-vectors"]).exit_code == 0
+    with Searcher(idx) as searcher:
+        assert searcher.reader.sentences is not None and searcher.reader.sentences.offsets[-1] == 9
+    assert check_index(idx).ok
