@@ -7,9 +7,12 @@ Each index must already hold its collection's corpus (``newsdig eval DIR --index
 it; with several collections ``{name}`` in ``--index-dir`` stands for each one's folder name).
 For every judged query the hybrid candidates (both runs, completed over their union) are
 fetched once; then each fusion is applied to the same candidates and scored with nDCG@10,
-MRR@10 and Recall@100 at the article level. With several collections it ends with a held-out
-check: for each collection, the convex weight that is best on the *other* collections (mean
-nDCG@10), and what that weight scores on the one left out, beside the default's.
+MRR@10 and Recall@100 at the article level. Rows ``sentences s=...`` vary the share of the best
+sentence in the semantic score (``search.fusion.with_sentences``; hybrid at the default convex
+weight, and semantic only), on indexes with sentence vectors. With several collections it ends
+with a held-out check: for each collection, the convex weight (and the sentence share) that is
+best on the *other* collections (mean nDCG@10), and what it scores on the one left out, beside
+the default's.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from search.evaluate import load_collection  # noqa: E402
 from search.metrics import evaluate_run  # noqa: E402
-from search.fusion import DEFAULT_WEIGHT  # noqa: E402
+from search.fusion import DEFAULT_WEIGHT, SENTENCE_WEIGHT, with_sentences  # noqa: E402
 from search.ranker import Candidates, Searcher  # noqa: E402
 
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+SENTENCE_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 def main() -> int:
@@ -55,15 +59,19 @@ def main() -> int:
 
 def held_out(tables: dict[str, list[dict[str, object]]]) -> None:
     """Leave-one-collection-out choice of the convex weight."""
-    def ndcg(name: str, weight: float) -> float:
-        return next(float(r["ndcg@10"]) for r in tables[name] if r["fusion"] == f"convex w={weight}")  # type: ignore[arg-type]
+    def ndcg(name: str, label: str) -> float | None:
+        return next((float(r["ndcg@10"]) for r in tables[name] if r["fusion"] == label), None)  # type: ignore[arg-type]
 
-    print("\nheld-out check (weight chosen on the other collections):")
-    for name in tables:
-        others = [n for n in tables if n != name]
-        chosen = max(WEIGHTS, key=lambda w: sum(ndcg(n, w) for n in others))
-        print(f"  {name}: chosen {chosen}, held-out nDCG@10 {ndcg(name, chosen):.4f} "
-              f"(default {DEFAULT_WEIGHT}: {ndcg(name, DEFAULT_WEIGHT):.4f})")
+    for what, values, label, default in (("convex weight", WEIGHTS, "convex w={}", DEFAULT_WEIGHT),
+                                         ("sentence share", SENTENCE_SHARES, "sentences s={}", SENTENCE_WEIGHT)):
+        if any(ndcg(name, label.format(v)) is None for name in tables for v in values):
+            continue
+        print(f"\nheld-out check ({what} chosen on the other collections):")
+        for name in tables:
+            others = [n for n in tables if n != name]
+            chosen = max(values, key=lambda v: sum(ndcg(n, label.format(v)) or 0.0 for n in others))
+            print(f"  {name}: chosen {chosen}, held-out nDCG@10 {ndcg(name, label.format(chosen)):.4f} "
+                  f"(default {default}: {ndcg(name, label.format(default)):.4f})")
 
 
 def measure(collection: Path, index_dir: Path, depth: int) -> list[dict[str, object]]:
@@ -79,9 +87,11 @@ def measure(collection: Path, index_dir: Path, depth: int) -> list[dict[str, obj
         found[qid] = searcher.candidates(parsed[qid], mode="hybrid", depth=depth, query_vector=vectors[n])
     fetched = time.perf_counter() - started
 
-    def score(label: str, mode: str, **options: object) -> dict[str, object]:
+    def score(label: str, mode: str, share: float | None = None, **options: object) -> dict[str, object]:
         run = {}
         for qid, cands in found.items():
+            if share is not None and cands.passage:
+                cands = replace(cands, semantic=with_sentences(cands.passage, cands.sentence, share))
             top = searcher.rank(replace(cands, mode=mode), limit=100, **options)  # type: ignore[arg-type]
             run[qid] = [aid for aid, _ in top]
         metrics = evaluate_run(run, data.qrels)
@@ -90,10 +100,13 @@ def measure(collection: Path, index_dir: Path, depth: int) -> list[dict[str, obj
     rows = [score("keyword only", "keyword"), score("semantic only", "semantic"),
             score("rrf k=60", "hybrid", fusion_method="rrf")]
     rows += [score(f"convex w={w}", "hybrid", fusion_method="convex", weight=w) for w in WEIGHTS]
+    if any(cands.sentence for cands in found.values()):
+        rows += [score(f"sentences s={s}", "hybrid", share=s) for s in SENTENCE_SHARES]
+        rows += [score(f"semantic s={s}", "semantic", share=s) for s in SENTENCE_SHARES]
     print(f"{data.root.name}: {len(qids)} queries, candidates fetched in {fetched:.0f} s (depth {depth})")
-    print(f"{'fusion':<16}{'nDCG@10':>9}{'MRR@10':>9}{'Recall@100':>12}")
+    print(f"{'fusion':<18}{'nDCG@10':>9}{'MRR@10':>9}{'Recall@100':>12}")
     for row in rows:
-        print(f"{row['fusion']:<16}{row['ndcg@10']:>9.4f}{row['mrr@10']:>9.4f}{row['recall@100']:>12.4f}")
+        print(f"{row['fusion']:<18}{row['ndcg@10']:>9.4f}{row['mrr@10']:>9.4f}{row['recall@100']:>12.4f}")
     return rows
 
 
