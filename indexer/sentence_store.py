@@ -25,6 +25,7 @@ import numpy as np
 
 from .atomic import atomic_memmap, atomic_write
 from .errors import IndexFormatError
+from .vector_store import copy_then_append, copyable
 
 SENTENCES = "sentence_vectors.npy"
 SCALES = "sentence_scales.npy"
@@ -182,16 +183,20 @@ class SentenceStore:
 
 def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.ndarray, source: np.ndarray,
                     new: tuple[np.ndarray, np.ndarray], old: SentenceStore | None,
-                    old_live_rows: np.ndarray, dim: int) -> SentenceStore:
+                    old_live_rows: np.ndarray, dim: int, *, appended: bool = False) -> SentenceStore:
     """Write the sentence store of a snapshot with ``n_docs`` documents into ``directory``.
 
     ``targets``/``source`` come from :func:`indexer.vector_store.row_sources`: document
     ``targets[i]`` takes the sentences of new passage ``source[i]`` or, past the new ones, of old
     live row ``old_live_rows[source[i] - n_new]`` (none when the old snapshot had no sentences).
     ``new`` is ``(float32 vectors, count per new passage)``; they are quantized here.
+    ``appended``: the old documents kept their numbers and the new ones follow in order (see
+    :func:`indexer.vector_store.appended_layout`), so the old file is copied as it is.
     """
     new_vectors, new_counts = new
     n_new = len(new_counts)
+    if appended and old is not None and old.documents == n_docs - n_new and copyable(old.vectors, "int8"):
+        return _write_appended(Path(directory), old, new_vectors, new_counts)
     new_starts = np.concatenate([[0], np.cumsum(new_counts)[:-1]]).astype(np.int64) if n_new else np.zeros(0, np.int64)
     from_new = source < n_new
     counts = np.zeros(n_docs, dtype=np.int64)
@@ -230,5 +235,24 @@ def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.
 
     atomic_memmap(directory / SENTENCES, "int8", (total, dim), fill)
     atomic_write(directory / SCALES, lambda f: np.save(f, scales, allow_pickle=False))
+    atomic_write(directory / OFFSETS, lambda f: np.save(f, offsets, allow_pickle=False))
+    return SentenceStore.load(directory)
+
+
+def _write_appended(directory: Path, old: SentenceStore, new_vectors: np.ndarray, new_counts: np.ndarray) -> SentenceStore:
+    """Old rows' sentences copied byte for byte (a document deleted by this update keeps its
+    sentences, never read), the new passages' sentences after them."""
+    n_old = int(old.offsets[-1])
+    scales = [np.asarray(old.scales, dtype=np.float32)]
+
+    def blocks():  # noqa: ANN202 - a generator of int8 blocks
+        for start in range(0, len(new_vectors), BLOCK_ROWS):
+            rows, factors = quantize(np.asarray(new_vectors[start:start + BLOCK_ROWS], dtype=np.float32))
+            scales.append(factors)
+            yield rows
+
+    copy_then_append(directory / SENTENCES, old.vectors, n_old, n_old + len(new_vectors), blocks())
+    offsets = np.concatenate([old.offsets, n_old + np.cumsum(new_counts, dtype=np.int64)]).astype(np.int64)
+    atomic_write(directory / SCALES, lambda f: np.save(f, np.concatenate(scales), allow_pickle=False))
     atomic_write(directory / OFFSETS, lambda f: np.save(f, offsets, allow_pickle=False))
     return SentenceStore.load(directory)

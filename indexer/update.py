@@ -33,7 +33,7 @@ from .settings import BuildSettings
 from .site_chrome import SiteChrome
 from .sentence_store import SentenceStore, write_sentences
 from .sentences import sentence_spans
-from .vector_store import NEW_VECTORS, VectorStore, encode_ids, row_sources, write_aligned
+from .vector_store import NEW_VECTORS, VectorStore, appended_layout, encode_ids, row_sources, write_aligned
 from .version import __version__
 
 
@@ -272,9 +272,10 @@ class IndexUpdate:
         new = self.queue.sentences() or (np.zeros((0, dim), np.float32), np.zeros(0, np.int64))
         old_ids = self.store.ids if self.store is not None else np.zeros(0, dtype="S1")
         old = SentenceStore.load(self.dir) if self.store is not None and SentenceStore.exists(self.dir) else None
-        keys = encode_ids(doc_ids)
-        targets, source = row_sources(keys, old_ids, encode_ids(self.queue.ids))
-        write_sentences(self.dir, len(keys), targets, source, new, old, np.flatnonzero(old_ids != b""), dim)
+        keys, new_keys = encode_ids(doc_ids), encode_ids(self.queue.ids)
+        targets, source = row_sources(keys, old_ids, new_keys)
+        write_sentences(self.dir, len(keys), targets, source, new, old, np.flatnonzero(old_ids != b""), dim,
+                        appended=appended_layout(keys, old_ids, new_keys))
 
     def commit(self) -> Manifest:
         """Write everything and switch the manifest to the new snapshot (the atomic step)."""

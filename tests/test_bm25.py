@@ -443,6 +443,10 @@ def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatc
     for name in ("_append", "_renumber"):
         real = getattr(postings_merge, name)
         monkeypatch.setattr(postings_merge, name, lambda *a, _r=real, _n=name: taken.append(_n) or _r(*a))
+    from indexer import sentence_store
+
+    real_append = sentence_store._write_appended
+    monkeypatch.setattr(sentence_store, "_write_appended", lambda *a: taken.append("sentences") or real_append(*a))
     layouts: list[bool] = []
     real_layout = vector_store.appended_layout
     monkeypatch.setattr(vector_store, "appended_layout", lambda *a: layouts.append(real_layout(*a)) or layouts[-1])
@@ -456,7 +460,7 @@ def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatc
     assert_same_as_whoosh(idx)
     assert_articles_pooled(idx)
     assert check_index(idx).ok
-    assert {"_append", "_renumber"} <= set(taken), taken
+    assert {"_append", "_renumber", "sentences"} <= set(taken), taken  # sentences: appended and rewritten
     assert True in layouts and False in layouts  # vectors: appended without lookups, and by id
     assert_vectors_are_their_passages(idx, fake_encoder)
 
