@@ -33,7 +33,7 @@ from search.fusion import DEFAULT_WEIGHT, SENTENCE_WEIGHT, with_sentences  # noq
 from search.ranker import Candidates, Searcher  # noqa: E402
 
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-SENTENCE_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+SENTENCE_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 def main() -> int:
