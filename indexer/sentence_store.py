@@ -18,14 +18,14 @@ sentence vectors existed, or a deleted document): it is then ranked by its passa
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_memmap, atomic_write
 from .errors import IndexFormatError
-from .vector_store import copy_then_append, copyable
+from .vector_store import appended_layout, copy_then_append, copyable, row_sources
 
 SENTENCES = "sentence_vectors.npy"
 SCALES = "sentence_scales.npy"
@@ -181,6 +181,19 @@ class SentenceStore:
         return {int(r): float(b) for r, b in zip(rows_a, best)}
 
 
+def write_for_update(directory: str | os.PathLike[str], keys: np.ndarray, old_ids: np.ndarray | None,
+                     new_keys: np.ndarray, new: tuple[np.ndarray, np.ndarray] | None, dim: int) -> SentenceStore:
+    """An update's sentence store in ``directory``: documents ``keys`` (passage ids by document
+    number, b"" deleted), from the new passages ``new_keys`` (``new``: their sentence vectors and
+    counts) or the old snapshot's rows ``old_ids`` (its sentence files, cloned into ``directory``)."""
+    new = new or (np.zeros((0, dim), np.float32), np.zeros(0, np.int64))
+    old = SentenceStore.load(directory) if old_ids is not None and SentenceStore.exists(directory) else None
+    old_ids = old_ids if old_ids is not None else np.zeros(0, dtype="S1")
+    targets, source = row_sources(keys, old_ids, new_keys)
+    return write_sentences(directory, len(keys), targets, source, new, old, np.flatnonzero(old_ids != b""), dim,
+                           appended=appended_layout(keys, old_ids, new_keys))
+
+
 def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.ndarray, source: np.ndarray,
                     new: tuple[np.ndarray, np.ndarray], old: SentenceStore | None,
                     old_live_rows: np.ndarray, dim: int, *, appended: bool = False) -> SentenceStore:
@@ -210,7 +223,7 @@ def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     total = int(offsets[-1])
     directory = Path(directory)
-    plan: list[tuple[np.ndarray, np.ndarray, bool]] = []  # (output rows, input rows, from new) per block
+    plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (output rows, input rows, from new?) per block
     for begin in range(0, len(targets), BLOCK_ROWS // 8):
         t = targets[begin:begin + BLOCK_ROWS // 8]
         c = counts[t]
@@ -245,7 +258,7 @@ def _write_appended(directory: Path, old: SentenceStore, new_vectors: np.ndarray
     n_old = int(old.offsets[-1])
     scales = [np.asarray(old.scales, dtype=np.float32)]
 
-    def blocks():  # noqa: ANN202 - a generator of int8 blocks
+    def blocks() -> Iterator[np.ndarray]:  # the new rows as int8, a block at a time
         for start in range(0, len(new_vectors), BLOCK_ROWS):
             rows, factors = quantize(np.asarray(new_vectors[start:start + BLOCK_ROWS], dtype=np.float32))
             scales.append(factors)

@@ -14,26 +14,25 @@ import numpy as np
 from whoosh.query import Prefix, Term
 from whoosh.writing import IndexWriter
 
-from . import ann, embed
+from . import ann, embed, sentence_store
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
 from .embed_queue import EmbedQueue
 from .errors import IndexFormatError, IndexNotFoundError, ModelMismatchError, RebuildRequiredError
+from .fast_analysis import fast_writer_analyzers
 from .keyword_index import (WRITER_LIMIT_MB, chunk_keys_by_docnum, create_indexes, open_writable,
                             segment_ids, to_datetime)
 from .layout import (Manifest, ModelInfo, index_exists, next_snapshot, read_manifest, remove_other_snapshots,
                      snapshot_path, write_manifest)
-from .fast_analysis import fast_writer_analyzers
 from .lock import DEFAULT_TIMEOUT, WriteLock
 from .posting_pool import install_pool
 from .postings import NEW_POSTINGS, NewPostings, cloned_postings, write_postings
 from .records import Article
+from .sentences import sentence_spans
 from .settings import BuildSettings
 from .site_chrome import SiteChrome
-from .sentence_store import SentenceStore, write_sentences
-from .sentences import sentence_spans
-from .vector_store import NEW_VECTORS, VectorStore, appended_layout, encode_ids, row_sources, write_aligned
+from .vector_store import NEW_VECTORS, VectorStore, encode_ids, write_aligned
 from .version import __version__
 
 
@@ -266,17 +265,6 @@ class IndexUpdate:
         c = self.counts
         return bool(c.added or c.updated or c.removed or self.fresh)
 
-    def _write_sentences(self, doc_ids: list[str] | np.ndarray, dim: int) -> None:
-        """The snapshot's sentence vectors, aligned like its passage vectors (before those are
-        rewritten, while the old snapshot's rows are still the ones :attr:`store` describes)."""
-        new = self.queue.sentences() or (np.zeros((0, dim), np.float32), np.zeros(0, np.int64))
-        old_ids = self.store.ids if self.store is not None else np.zeros(0, dtype="S1")
-        old = SentenceStore.load(self.dir) if self.store is not None and SentenceStore.exists(self.dir) else None
-        keys, new_keys = encode_ids(doc_ids), encode_ids(self.queue.ids)
-        targets, source = row_sources(keys, old_ids, new_keys)
-        write_sentences(self.dir, len(keys), targets, source, new, old, np.flatnonzero(old_ids != b""), dim,
-                        appended=appended_layout(keys, old_ids, new_keys))
-
     def commit(self) -> Manifest:
         """Write everything and switch the manifest to the new snapshot (the atomic step)."""
         self.queue.flush(final=True)
@@ -294,7 +282,8 @@ class IndexUpdate:
         write_postings(self.dir, doc_ids, self.new_postings, self.old_postings,
                        self.store.ids if self.store is not None else None)
         self.new_postings.discard()
-        self._write_sentences(doc_ids, dim)
+        sentence_store.write_for_update(self.dir, encode_ids(doc_ids), self.store.ids if self.store is not None else None,
+                                        encode_ids(self.queue.ids), self.queue.sentences(), dim)
         store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()
