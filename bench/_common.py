@@ -38,6 +38,14 @@ def spawned(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return pool.submit(fn, *args, **kwargs).result()
 
 
+def build_child(corpus: str, index_dir: str) -> dict[str, Any]:
+    """Index the corpus with the default settings (run it with :func:`spawned`, so the measuring
+    process starts clean)."""
+    from indexer.build import index_paths
+    report = index_paths(index_dir, [corpus])
+    return {"articles": report.counts.added, "chunks": report.counts.chunks, "seconds": report.seconds}
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory so far, in MiB.
 

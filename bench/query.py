@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     baselines,
+    build_child,
     keyword_texts,
     passages,
     peak_rss_mb,
@@ -125,13 +126,6 @@ def _query(kind: str, doc: dict[str, Any], rng: random.Random) -> str | None:
         i = rng.randrange(1, len(a) - 2)
         return a[:i] + a[i + 1] + a[i] + a[i + 2:] + "~"
     return None
-
-
-def build_child(corpus: str, index_dir: str) -> dict[str, Any]:
-    """Index the corpus (a fresh process, so the measuring one starts clean)."""
-    from indexer.build import index_paths
-    report = index_paths(index_dir, [corpus])
-    return {"articles": report.counts.added, "chunks": report.counts.chunks, "seconds": report.seconds}
 
 
 def measure_child(index_dir: str, queries: list[str], modes: list[str], warmup: int) -> dict[str, Any]:

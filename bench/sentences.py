@@ -24,15 +24,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import passages, percentiles_ms, ratio, spawned, table, write_json
+from _common import build_child, passages, percentiles_ms, ratio, spawned, table, write_json
 from corpus import data_missing, make_corpus
-
-
-def build_child(corpus: str, index_dir: str) -> dict[str, Any]:
-    """Index the corpus in a fresh process."""
-    from indexer.build import index_paths
-    report = index_paths(index_dir, [corpus])
-    return {"articles": report.counts.added, "chunks": report.counts.chunks, "seconds": report.seconds}
 
 
 def questions(rows: list[dict[str, Any]], n: int, seed: int = 11) -> list[str]:
