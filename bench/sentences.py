@@ -5,7 +5,8 @@
 On an index (built here from the first ``--size`` articles of bench/corpus.py's corpus with the
 default model when ``--index-dir`` holds none), in one process and alternating query by query:
 ``newsdig ask`` and a hybrid search of the same questions (made from the index's passages,
-``what did <headline words> say about <body words>?``) with the index's sentence vectors, and
+``what did <headline words> say about <body words>?``; an untitled passage's first words stand in
+for the headline) with the index's sentence vectors, and
 with them switched off (sentences encoded at query time, as before they existed). Prints the
 p50/p95 latencies and their ratio, and the disk per passage of the passage vectors and the
 sentence files.
@@ -33,8 +34,8 @@ def questions(rows: list[dict[str, Any]], n: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
     out = []
     for row in rng.sample(rows, len(rows)):
-        head = re.findall(r"[A-Za-z]{4,}", row.get("title") or "")[:2]
         body = re.findall(r"[a-z]{5,}", row.get("body") or "")
+        head = re.findall(r"[A-Za-z]{4,}", row.get("title") or "")[:2] or body[:2]  # untitled: its first words
         if head and len(body) >= 3:
             out.append(f"what did {' '.join(head)} say about {' '.join(rng.sample(body, 2))}?")
         if len(out) == n:
@@ -104,6 +105,9 @@ def main() -> int:
             spawned(build_child, str(work / "corpus.jsonl"), str(index_dir))
         rows, _ = passages(index_dir)
         texts = questions(rows, args.queries)
+        if not texts:
+            print("no passage gives a question: nothing to measure")
+            return 0
         print(f"{len(rows):,} passages, {len(texts)} questions ...", flush=True)
         latency = spawned(measure_child, str(index_dir), texts, args.warmup)
         result = {"sizes": sizes(Path(index_dir)), "latency_ms": latency}
