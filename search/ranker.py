@@ -196,28 +196,28 @@ class Searcher:
         """
         if found.qvec is None:
             return [None] * len(bodies)
-        stored = self.reader.sentences
-        out: list[list[float] | None] = [None] * len(bodies)
-        spans, budget = [], SENTENCE_BUDGET
+        spans = [sentence_spans(body) for body in bodies]
         top = SEMANTIC_SNIPPETS if is_question(found.text) else 0
+        picked, budget = [], SENTENCE_BUDGET
         for i, (body, d) in enumerate(zip(bodies, docnums)):
-            sp = sentence_spans(body)
-            wanted = i < top or not match_spans(body, found.terms)
-            if wanted and stored is not None and int(stored.counts([d])[0]) == len(sp):
-                out[i] = [float(x) for x in stored.similarities(found.qvec, d)]
-                wanted = False
-            wanted = wanted and len(sp) <= budget
-            spans.append(sp if wanted else [])
-            budget -= len(sp) if wanted else 0
-        flat = [b[s:e] for b, sp in zip(bodies, spans) for s, e in sp]
-        if flat:
-            sims = self.encoder.encode(flat) @ found.qvec
-            pos = 0
-            for i, sp in enumerate(spans):
-                if sp:
-                    out[i] = [float(x) for x in sims[pos:pos + len(sp)]]
-                pos += len(sp)
+            if i >= top and match_spans(body, found.terms):
+                continue  # its terms pick the sentence
+            if not self._has_sentences(d, len(spans[i])):
+                if len(spans[i]) > budget:
+                    continue
+                budget -= len(spans[i])
+            picked.append(i)
+        sims = self.sentence_similarities([docnums[i] for i in picked], [bodies[i] for i in picked],
+                                          [spans[i] for i in picked], found.qvec)
+        out: list[list[float] | None] = [None] * len(bodies)
+        for i, own in zip(picked, sims):
+            out[i] = own or None
         return out
+
+    def _has_sentences(self, docnum: int, count: int) -> bool:
+        """Whether the index holds vectors for exactly these ``count`` sentences of a passage."""
+        stored = self.reader.sentences
+        return stored is not None and int(stored.counts([docnum])[0]) == count
 
     def sentence_similarities(self, docnums: list[int], bodies: list[str], spans: list[list[tuple[int, int]]],
                               qvec: np.ndarray) -> list[list[float]]:
@@ -225,9 +225,8 @@ class Searcher:
         from the index's sentence vectors where it has them for a passage, else encoded."""
         stored = self.reader.sentences
         out: list[list[float] | None] = [
-            [float(x) for x in stored.similarities(qvec, d)]
-            if stored is not None and int(stored.counts([d])[0]) == len(sp) else None
-            for d, sp in zip(docnums, spans)]
+            [float(x) for x in stored.similarities(qvec, d)] if stored is not None and self._has_sentences(d, len(sp))
+            else None for d, sp in zip(docnums, spans)]
         flat = [b[s:e] for b, sp, o in zip(bodies, spans, out) if o is None for s, e in sp]
         sims = iter(self.encoder.encode(flat) @ qvec if flat else [])
         return [o if o is not None else [float(next(sims)) for _ in sp] for o, sp in zip(out, spans)]
