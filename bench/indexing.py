@@ -9,7 +9,7 @@ The corpus is bench/corpus.py's (reuters21578 + 20newsgroups + ag_news_test + bb
 the functions of each stage wrapped by timers: read (input files), clean (make_article, site
 chrome), chunk (chunk_text), keyword write (Whoosh writer of the passage index: add_document,
 which also analyses the text, and commit), article store (the Whoosh article index), model load
-(load_encoder, which imports torch), embed (the encoder's encode, on whichever thread runs it),
+(load_encoder, which imports torch), embed (the encoder's encode or encode_with_sentences, on whichever thread runs it),
 embed wait (the main thread waiting for the encoder thread, when there is one), vector write
 (vector spool, alignment, VectorStore files). Timers count exclusive time per thread; "other" is
 the main thread's untimed time. Hooks that the code no longer has are reported, not fatal.
@@ -107,15 +107,21 @@ def _instrument(timer: StageTimer, encoded: list[int]) -> dict[str, list[str]]:
         if not getattr(encoder, "_bench_wrapped", False):
             original = encoder.encode
 
-            def encode(texts: Any, *a: Any, **k: Any) -> Any:
-                encoded[0] += len(texts)  # a count and a digest: keeping the texts would add to the peak RSS
-                encoded[1] = texts_digest(texts, encoded[1])
-                return timer.call("embed", original, texts, *a, **k)
-            encoder.encode = encode
+            def counted(method: Any) -> Any:
+                def call(texts: Any, *a: Any, **k: Any) -> Any:
+                    encoded[0] += len(texts)  # a count and a digest: keeping the texts would add to the peak RSS
+                    encoded[1] = texts_digest(texts, encoded[1])
+                    return timer.call("embed", method, texts, *a, **k)
+                return call
+            encoder.encode = counted(original)
+            with_sentences = getattr(encoder, "encode_with_sentences", None)
+            if with_sentences is not None:  # passages and their sentences in one forward pass
+                encoder.encode_with_sentences = counted(with_sentences)
             encoder._bench_wrapped = True
         return encoder
     embed.load_encoder = timed_load
-    found["read"], found["model_load"], found["embed"] = ["InputReader"], ["load_encoder"], ["Encoder.encode"]
+    found["read"], found["model_load"] = ["InputReader"], ["load_encoder"]
+    found["embed"] = ["Encoder.encode", "encode_with_sentences"]
     return found
 
 
