@@ -92,8 +92,8 @@ def _check_sentences(report: CheckReport, snap: Path, store: VectorStore) -> Non
     offsets = sentences.offsets
     if sentences.documents != len(store.ids) or bool(np.any(np.diff(offsets) < 0)) or offsets[0] != 0:
         report.problems.append(f"sentence offsets do not describe the {len(store.ids)} vector rows")
-    elif sentences.vectors.shape[1:] != (store.dim,):
-        report.problems.append(f"sentence vectors have shape {sentences.vectors.shape}, not (n, {store.dim})")
+    elif sentences.parts and sentences.dim != store.dim:
+        report.problems.append(f"sentence vectors have {sentences.dim} dimensions, the passage vectors {store.dim}")
 
 
 def _check_counts(report: CheckReport, m_chunks: int, m_articles: int, k_chunks: int, k_articles: int,

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .embed import Encoder
-from .sentence_store import NEW_SENTENCES, NewSentences, Spans, embed_with_sentences
+from .sentence_pooling import Spans, embed_with_sentences
+from .sentence_store import NEW_SENTENCES, NewSentences
 from .vector_store import NewVectors
 
 # Passages per encoder call. The encoder sorts a call's passages by length before batching, so a

@@ -188,7 +188,7 @@ def late_pooled(model: BertModel, forward: Callable[[list], tuple[np.ndarray, np
                 batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(unit passage vectors, unit sentence vectors, sentences per text)`` from one forward pass
     per batch: a sentence's vector is the mean of its own tokens' states in the passage."""
-    from .sentence_store import pool_spans
+    from .sentence_pooling import pool_spans
     from .vector_store import normalize_rows
 
     dim = model.dim

@@ -8,8 +8,11 @@ semantic score, and snippets pick the sentence most similar to the query without
 anything at query time.
 
 Files (``allow_pickle=False``), rows aligned with the keyword document numbers like the vector
-store: ``sentence_vectors.npy`` (sentences × dim, int8: each row scaled so its largest component
-is ±127), ``sentence_scales.npy`` (float32 per sentence: the factor back to a unit vector) and
+store: ``sentence_vectors.K.npy`` (sentences × dim, int8: each row scaled so its largest
+component is ±127), in parts named by ``sentence_parts.npy`` (the part numbers, in row order:
+an update that only appends passages writes its sentences as a new part and keeps the old
+parts, hard-linked, instead of copying gigabytes; past ``MAX_PARTS`` or after Whoosh renumbers
+documents, one part is written again), ``sentence_scales.npy`` (float32 per sentence: the factor back to a unit vector) and
 ``sentence_offsets.npy`` (int64, documents + 1: the sentences of document ``d`` are rows
 ``offsets[d]:offsets[d + 1]``, in text order). A passage may have none (an index written before
 sentence vectors existed, or a deleted document): it is then ranked by its passage vector alone.
@@ -18,21 +21,22 @@ sentence vectors existed, or a deleted document): it is then ranked by its passa
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_memmap, atomic_write
 from .errors import IndexFormatError
-from .vector_store import appended_layout, copy_then_append, copyable, row_sources
+from .vector_store import appended_layout, row_sources
 
-SENTENCES = "sentence_vectors.npy"
+SENTENCES = "sentence_vectors.npy"  # a single part, as the first indexes with sentences wrote it
+PARTS = "sentence_parts.npy"
+MAX_PARTS = 8
 SCALES = "sentence_scales.npy"
 OFFSETS = "sentence_offsets.npy"
 NEW_SENTENCES = "new-sentences.f32"
 BLOCK_ROWS = 65_536
-Spans = Sequence[tuple[int, int]]
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,42 +47,6 @@ def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     q = np.rint(vectors * (127.0 / np.where(peak > 0, peak, 1.0))).astype(np.int8)
     norms = np.linalg.norm(q.astype(np.float32), axis=1)
     return q, np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
-
-
-def embed_with_sentences(encoder: object, texts: Sequence[str], spans: Sequence[Spans], *,
-                         batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(passage vectors, sentence vectors, sentences per passage)`` for ``texts``.
-
-    ``spans[i]`` are the character spans of the sentences of ``texts[i]``. Encoders with an
-    ``encode_with_sentences`` method pool them from the passage's own forward pass; others
-    embed each sentence as a text of its own.
-    """
-    own = getattr(encoder, "encode_with_sentences", None)
-    if own is not None:
-        return own(texts, spans, batch_size=batch_size)  # type: ignore[no-any-return]
-    flat = [text[s:e] for text, sp in zip(texts, spans) for s, e in sp]
-    both = np.asarray(encoder.encode([*texts, *flat], batch_size=batch_size), dtype=np.float32)  # type: ignore[attr-defined]
-    return both[:len(texts)], both[len(texts):], np.array([len(sp) for sp in spans], dtype=np.int64)
-
-
-def pool_spans(states: np.ndarray, offsets: Sequence[tuple[int, int]], special: Sequence[int],
-               spans: Spans) -> np.ndarray:
-    """Mean of the token states (tokens × dim) whose characters lie inside each span.
-
-    ``offsets``/``special`` are the tokenizer's character offsets and special-token mask for
-    the same tokens. A span with no token (cut off by the model's length limit) gets a zero row.
-    """
-    dim = states.shape[1]
-    out = np.zeros((len(spans), dim), dtype=np.float32)
-    if not len(spans):
-        return out
-    offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)[:len(states)]
-    real = ~np.asarray(special, dtype=bool)[:len(states)] & (offs[:, 1] > offs[:, 0])
-    for n, (start, end) in enumerate(spans):
-        inside = real & (offs[:, 0] >= start) & (offs[:, 1] <= end)
-        if inside.any():
-            out[n] = states[inside].mean(axis=0)
-    return out
 
 
 class NewSentences:
@@ -114,14 +82,23 @@ class NewSentences:
         self.path.unlink(missing_ok=True)
 
 
-class SentenceStore:
-    """The sentence vectors of a snapshot (memory-mapped)."""
+def part_path(directory: str | os.PathLike[str], part: int) -> Path:
+    """The file of sentence-vector part ``part``."""
+    return Path(directory) / f"sentence_vectors.{part}.npy"
 
-    def __init__(self, vectors: np.ndarray, scales: np.ndarray, offsets: np.ndarray) -> None:
-        if vectors.ndim != 2 or len(scales) != len(vectors) or not len(offsets) or offsets[-1] != len(vectors):
-            raise IndexFormatError(f"sentence vectors are inconsistent: {vectors.shape} rows, "
+
+class SentenceStore:
+    """The sentence vectors of a snapshot (memory-mapped parts)."""
+
+    def __init__(self, parts: Sequence[np.ndarray], scales: np.ndarray, offsets: np.ndarray,
+                 part_ids: Sequence[int] = ()) -> None:
+        self.parts, self.part_ids = list(parts), list(part_ids)
+        self.starts = np.concatenate([[0], np.cumsum([len(p) for p in self.parts], dtype=np.int64)]).astype(np.int64)
+        total = int(self.starts[-1])
+        if any(p.ndim != 2 for p in self.parts) or len(scales) != total or not len(offsets) or offsets[-1] != total:
+            raise IndexFormatError(f"sentence vectors are inconsistent: {total} rows in {len(self.parts)} part(s), "
                                    f"{len(scales)} scales, offsets ending at {offsets[-1] if len(offsets) else None}")
-        self.vectors, self.scales, self.offsets = vectors, scales, offsets
+        self.scales, self.offsets = scales, offsets
 
     @staticmethod
     def exists(directory: str | os.PathLike[str]) -> bool:
@@ -133,13 +110,34 @@ class SentenceStore:
         """Open the files in ``directory`` (vectors memory-mapped)."""
         directory = Path(directory)
         try:
-            vectors = np.load(directory / SENTENCES, mmap_mode="r", allow_pickle=False)
+            if (directory / PARTS).exists():
+                ids = [int(k) for k in np.load(directory / PARTS, allow_pickle=False)]
+                parts = [np.load(part_path(directory, k), mmap_mode="r", allow_pickle=False) for k in ids]
+            else:
+                ids, parts = [], [np.load(directory / SENTENCES, mmap_mode="r", allow_pickle=False)]
             scales = np.load(directory / SCALES, mmap_mode="r", allow_pickle=False)
             offsets = np.load(directory / OFFSETS, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise IndexFormatError(f"cannot read the sentence vectors in {directory}: {exc}",
                                    hint="run `newsdig rebuild`") from exc
-        return cls(vectors, scales, offsets)
+        return cls(parts, scales, offsets, ids)
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension (0 for a store without parts)."""
+        return int(self.parts[0].shape[1]) if self.parts else 0
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """The int8 rows at global sentence numbers ``index`` (any order), from whichever parts hold them."""
+        index = np.asarray(index, dtype=np.int64)
+        if len(self.parts) == 1:
+            return np.asarray(self.parts[0][index])
+        part = np.searchsorted(self.starts, index, side="right") - 1
+        out = np.empty((len(index), self.dim), dtype=np.int8)
+        for k in np.unique(part):
+            mask = part == k
+            out[mask] = self.parts[k][index[mask] - self.starts[k]]
+        return out
 
     @property
     def documents(self) -> int:
@@ -160,7 +158,7 @@ class SentenceStore:
             return np.zeros(0, dtype=np.float32)
         start, end = int(self.offsets[row]), int(self.offsets[row + 1])
         q = np.asarray(query, dtype=np.float32)
-        return (np.asarray(self.vectors[start:end], dtype=np.float32) @ q) * self.scales[start:end]
+        return (self.rows(np.arange(start, end)).astype(np.float32) @ q) * self.scales[start:end]
 
     def best(self, query: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
         """The best sentence similarity of each of ``rows`` that has sentences."""
@@ -176,7 +174,7 @@ class SentenceStore:
         sims = np.empty(len(index), dtype=np.float32)
         picked = index[order]
         q = np.asarray(query, dtype=np.float32)
-        sims[order] = (np.asarray(self.vectors[picked], dtype=np.float32) @ q) * self.scales[picked]
+        sims[order] = (self.rows(picked).astype(np.float32) @ q) * self.scales[picked]
         best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(counts)[:-1]]))
         return {int(r): float(b) for r, b in zip(rows_a, best)}
 
@@ -208,7 +206,8 @@ def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.
     """
     new_vectors, new_counts = new
     n_new = len(new_counts)
-    if appended and old is not None and old.documents == n_docs - n_new and copyable(old.vectors, "int8"):
+    if appended and old is not None and old.documents == n_docs - n_new and old.part_ids \
+            and len(old.part_ids) < MAX_PARTS:
         return _write_appended(Path(directory), old, new_vectors, new_counts)
     new_starts = np.concatenate([[0], np.cumsum(new_counts)[:-1]]).astype(np.int64) if n_new else np.zeros(0, np.int64)
     from_new = source < n_new
@@ -243,29 +242,42 @@ def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.
                 out[out_rows[new_mask]], scales[out_rows[new_mask]] = rows, factors
             if (~new_mask).any():
                 old_rows = in_rows[~new_mask]
-                out[out_rows[~new_mask]] = old.vectors[old_rows]  # type: ignore[union-attr]
+                out[out_rows[~new_mask]] = old.rows(old_rows)  # type: ignore[union-attr]
                 scales[out_rows[~new_mask]] = old.scales[old_rows]  # type: ignore[union-attr]
 
-    atomic_memmap(directory / SENTENCES, "int8", (total, dim), fill)
-    atomic_write(directory / SCALES, lambda f: np.save(f, scales, allow_pickle=False))
-    atomic_write(directory / OFFSETS, lambda f: np.save(f, offsets, allow_pickle=False))
-    return SentenceStore.load(directory)
+    part = max(old.part_ids, default=-1) + 1 if old is not None else 0
+    atomic_memmap(part_path(directory, part), "int8", (total, dim), fill)
+    return _finish(directory, [part], scales, offsets)
 
 
 def _write_appended(directory: Path, old: SentenceStore, new_vectors: np.ndarray, new_counts: np.ndarray) -> SentenceStore:
-    """Old rows' sentences copied byte for byte (a document deleted by this update keeps its
-    sentences, never read), the new passages' sentences after them."""
+    """The old parts kept as they are (hard-linked from the old snapshot; a document deleted by
+    this update keeps its sentences, never read), the new passages' sentences in a new part."""
     n_old = int(old.offsets[-1])
     scales = [np.asarray(old.scales, dtype=np.float32)]
+    parts = list(old.part_ids)
+    if len(new_vectors):
+        part = max(parts) + 1
 
-    def blocks() -> Iterator[np.ndarray]:  # the new rows as int8, a block at a time
-        for start in range(0, len(new_vectors), BLOCK_ROWS):
-            rows, factors = quantize(np.asarray(new_vectors[start:start + BLOCK_ROWS], dtype=np.float32))
-            scales.append(factors)
-            yield rows
+        def fill(out: np.ndarray) -> None:
+            for start in range(0, len(new_vectors), BLOCK_ROWS):
+                rows, factors = quantize(np.asarray(new_vectors[start:start + BLOCK_ROWS], dtype=np.float32))
+                out[start:start + len(rows)] = rows
+                scales.append(factors)
 
-    copy_then_append(directory / SENTENCES, old.vectors, n_old, n_old + len(new_vectors), blocks())
+        atomic_memmap(part_path(directory, part), "int8", (len(new_vectors), old.dim), fill)
+        parts.append(part)
     offsets = np.concatenate([old.offsets, n_old + np.cumsum(new_counts, dtype=np.int64)]).astype(np.int64)
-    atomic_write(directory / SCALES, lambda f: np.save(f, np.concatenate(scales), allow_pickle=False))
+    return _finish(directory, parts, np.concatenate(scales), offsets)
+
+
+def _finish(directory: Path, parts: list[int], scales: np.ndarray, offsets: np.ndarray) -> SentenceStore:
+    """Write the part list, scales and offsets; remove part files the new list does not name."""
+    atomic_write(directory / SCALES, lambda f: np.save(f, scales, allow_pickle=False))
     atomic_write(directory / OFFSETS, lambda f: np.save(f, offsets, allow_pickle=False))
+    atomic_write(directory / PARTS, lambda f: np.save(f, np.array(parts, dtype=np.int64), allow_pickle=False))
+    keep = {part_path(directory, k).name for k in parts}
+    for path in [directory / SENTENCES, *directory.glob("sentence_vectors.*.npy")]:
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
     return SentenceStore.load(directory)

@@ -431,7 +431,7 @@ def assert_vectors_are_their_passages(index: Path, encoder: HashEncoder) -> None
         for row, f in zip(rows, fields):
             own = encoder.encode([f["body"][a:b] for a, b in sentence_spans(f["body"])])
             start, end = sentences.offsets[row], sentences.offsets[row + 1]
-            stored = np.asarray(sentences.vectors[start:end], np.float32) * sentences.scales[start:end, None]
+            stored = sentences.rows(np.arange(start, end)).astype(np.float32) * sentences.scales[start:end, None]
             assert stored.shape == own.shape and np.all(np.sum(stored * own, axis=1) > 0.995)
 
 

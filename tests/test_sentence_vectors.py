@@ -11,7 +11,8 @@ import pytest
 from indexer.build import index_paths
 from indexer.check import check_index
 from indexer.layout import read_manifest, snapshot_path
-from indexer.sentence_store import OFFSETS, SCALES, SENTENCES, SentenceStore, pool_spans, quantize
+from indexer.sentence_pooling import pool_spans
+from indexer.sentence_store import MAX_PARTS, OFFSETS, PARTS, SentenceStore, part_path, quantize
 from indexer.sentences import sentence_spans
 from search import fusion
 from search.explain import explain_hit
@@ -37,7 +38,7 @@ def test_best_sentence_per_row_matches_brute_force() -> None:
     counts = np.array([3, 0, 1, 5, 2])
     vectors = unit_rows(int(counts.sum()), dim=16, seed=1)
     q, scales = quantize(vectors)
-    store = SentenceStore(q, scales, np.concatenate([[0], np.cumsum(counts)]))
+    store = SentenceStore([q[:4], q[4:]], scales, np.concatenate([[0], np.cumsum(counts)]))  # two parts
     query = unit_rows(1, dim=16, seed=2)[0]
     rows = [4, 0, 1, 3, 9]  # unordered, one without sentences, one past the end
     best = store.best(query, rows)
@@ -105,8 +106,8 @@ def test_an_index_without_sentence_vectors_is_searched_updated_and_rebuilt(tmp_p
     idx = tmp_path / "idx"
     index_paths(idx, [str(feed)])
     snap = snapshot_path(idx, read_manifest(idx).snapshot)
-    for name in (SENTENCES, SCALES, OFFSETS):  # as written by a newsdig before sentence vectors
-        (snap / name).unlink()
+    for path in [*snap.glob("sentence_*.npy")]:  # as written by a newsdig before sentence vectors
+        path.unlink()
     report = check_index(idx)
     assert report.ok and any("no sentence vectors" in w for w in report.warnings)
     with Searcher(idx) as searcher:
@@ -187,4 +188,41 @@ def test_sentence_vectors_can_be_left_out_and_added_by_a_rebuild(tmp_path: Path)
     assert runner.invoke(app, ["rebuild", "--index-dir", str(idx), "--sentence-vectors"]).exit_code == 0
     with Searcher(idx) as searcher:
         assert searcher.reader.sentences is not None and searcher.reader.sentences.offsets[-1] == 9
+    assert check_index(idx).ok
+
+
+def test_appending_updates_add_parts_and_a_renumbering_or_the_part_limit_writes_one(tmp_path: Path,
+                                                                                     fake_encoder: HashEncoder) -> None:
+    feed, idx = tmp_path / "feed.jsonl", tmp_path / "idx"
+    write_feed(feed, TEXTS)
+    index_paths(idx, [str(feed)])
+
+    def parts() -> tuple[list[int], Path]:
+        snap = snapshot_path(idx, read_manifest(idx).snapshot)
+        return [int(k) for k in np.load(snap / PARTS)], snap
+
+    first, snap = parts()
+    inode = (snap / part_path(snap, first[0]).name).stat().st_ino
+    seen = [first]
+    for n in range(MAX_PARTS + 1):
+        more = tmp_path / f"more{n}.jsonl"
+        write_feed(more, {f"n{n}": f"Story {n} begins here. It ends there."})
+        index_paths(idx, [str(more)])
+        seen.append(parts()[0])
+        ids, snap = parts()
+        assert sorted(p.name for p in snap.glob("sentence_vectors.*.npy")) == sorted(part_path(snap, k).name for k in ids)
+    assert seen[1] == [0, 1] and seen[2] == [0, 1, 2]  # appended: a new part each time, old ones kept
+    assert (snap.parent / read_manifest(idx).snapshot / part_path(snap, 0).name).exists() is (0 in seen[-1])
+    assert any(len(p) == 1 for p in seen[2:])  # past MAX_PARTS (or a Whoosh merge): one part again
+    ids, snap = parts()
+    if 0 in ids:
+        assert part_path(snap, 0).stat().st_ino == inode  # the first part was never copied
+    with Searcher(idx) as searcher:  # every passage's sentences are its own
+        store, sentences = searcher.reader.store, searcher.reader.sentences
+        for d in np.flatnonzero(store.live):
+            body = searcher.reader.chunk_fields(int(d))["body"]
+            own = fake_encoder.encode([body[a:b] for a, b in sentence_spans(body)])
+            start, end = sentences.offsets[d], sentences.offsets[d + 1]
+            got = sentences.rows(np.arange(start, end)).astype(np.float32) * sentences.scales[start:end, None]
+            assert got.shape == own.shape and np.all(np.sum(got * own, axis=1) > 0.995)
     assert check_index(idx).ok
