@@ -11,7 +11,7 @@ time, so float16 storage halves disk and memory without a float16 matmul.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -255,49 +255,34 @@ def write_aligned(directory: str | os.PathLike[str], doc_ids: Sequence[str] | np
 
 def _copyable(old: VectorStore, dtype: str) -> bool:
     """Whether ``old``'s vectors are a memory-mapped file of ``dtype`` whose bytes can be copied."""
-    return copyable(old.vectors, dtype)
-
-
-def copyable(array: np.ndarray, dtype: str) -> bool:
-    """Whether ``array`` is a non-empty memory-mapped ``.npy`` file of ``dtype`` whose bytes can be copied."""
-    return (isinstance(array, np.memmap) and array.dtype == np.dtype(dtype) and len(array) > 0
-            and array.flags.c_contiguous and getattr(array, "filename", None) is not None)
+    vectors = old.vectors
+    return (isinstance(vectors, np.memmap) and vectors.dtype == np.dtype(dtype) and len(vectors) > 0
+            and vectors.flags.c_contiguous and getattr(vectors, "filename", None) is not None)
 
 
 def _write_appended(path: Path, old: VectorStore, keys: np.ndarray, new_keys: np.ndarray,
                     new_vectors: np.ndarray, dim: int, dtype: str) -> None:
-    """The vectors file of an appended layout: the old file's rows, then the new rows.
+    """The vectors file of an appended layout: the old file's rows copied by the kernel
+    (``copy_file_range``: about twice as fast as through a memory map), the new rows after them.
     Rows of documents deleted by this update keep their old bytes (deleted rows are never read)."""
-    n_old = len(old.ids)
-    if len(new_keys) != len(keys) - n_old or not np.array_equal(new_keys, keys[n_old:]):
-        raise IndexFormatError("internal error: appended vectors out of order")
-    blocks = (new_vectors[start:start + BLOCK_ROWS] for start in range(0, len(new_keys), BLOCK_ROWS))
-    copy_then_append(path, old.vectors, n_old, len(keys), blocks)
-
-
-def copy_then_append(path: Path, old: np.ndarray, n_old: int, rows: int, blocks: Iterable[np.ndarray]) -> None:
-    """Write the ``.npy`` file of ``rows`` rows shaped like ``old``'s: its first ``n_old`` rows
-    copied by the kernel (``copy_file_range``: about twice as fast as through a memory map), then
-    ``blocks`` of new rows, converted to ``old``'s dtype."""
-    dtype, row_shape = old.dtype, tuple(old.shape[1:])
-    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (rows, *row_shape)}
-    row_bytes = dtype.itemsize * int(np.prod(row_shape, dtype=np.int64))
+    n_old, itemsize = len(old.ids), np.dtype(dtype).itemsize
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+              "shape": (len(keys), dim)}
+    tail = keys[n_old:]
 
     def produce(tmp: str) -> None:
-        with open(tmp, "wb") as out, open(old.filename, "rb") as src:  # type: ignore[attr-defined]
+        with open(tmp, "wb") as out, open(old.vectors.filename, "rb") as src:
             np.lib.format.write_array_header_1_0(out, header)
             out.flush()
-            offset, left = old.offset, n_old * row_bytes  # type: ignore[attr-defined]
+            offset, left = old.vectors.offset, n_old * dim * itemsize
             while left:
                 done = os.copy_file_range(src.fileno(), out.fileno(), left, offset)
                 if done <= 0:
-                    raise OSError(f"short copy of {old.filename}")  # type: ignore[attr-defined]
+                    raise OSError(f"short copy of {old.vectors.filename}")
                 offset, left = offset + done, left - done
-            written = n_old
-            for block in blocks:
-                out.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
-                written += len(block)
-            if written != rows:
-                raise IndexFormatError(f"internal error: {written} rows written, {rows} expected")
+            for start in range(0, len(tail), BLOCK_ROWS):  # the new rows, in the order written
+                out.write(np.ascontiguousarray(new_vectors[start:start + BLOCK_ROWS], dtype=dtype).tobytes())
 
+    if len(new_keys) != len(tail) or not np.array_equal(new_keys, tail):
+        raise IndexFormatError("internal error: appended vectors out of order")
     atomic_file(path, produce)
