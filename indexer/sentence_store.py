@@ -30,7 +30,6 @@ from .atomic import atomic_memmap, atomic_write
 from .errors import IndexFormatError
 from .vector_store import appended_layout, row_sources
 
-SENTENCES = "sentence_vectors.npy"  # a single part, as the first indexes with sentences wrote it
 PARTS = "sentence_parts.npy"
 MAX_PARTS = 8
 SCALES = "sentence_scales.npy"
@@ -110,11 +109,8 @@ class SentenceStore:
         """Open the files in ``directory`` (vectors memory-mapped)."""
         directory = Path(directory)
         try:
-            if (directory / PARTS).exists():
-                ids = [int(k) for k in np.load(directory / PARTS, allow_pickle=False)]
-                parts = [np.load(part_path(directory, k), mmap_mode="r", allow_pickle=False) for k in ids]
-            else:
-                ids, parts = [], [np.load(directory / SENTENCES, mmap_mode="r", allow_pickle=False)]
+            ids = [int(k) for k in np.load(directory / PARTS, allow_pickle=False)]
+            parts = [np.load(part_path(directory, k), mmap_mode="r", allow_pickle=False) for k in ids]
             scales = np.load(directory / SCALES, mmap_mode="r", allow_pickle=False)
             offsets = np.load(directory / OFFSETS, allow_pickle=False)
         except (OSError, ValueError) as exc:
@@ -202,12 +198,11 @@ def write_sentences(directory: str | os.PathLike[str], n_docs: int, targets: np.
     live row ``old_live_rows[source[i] - n_new]`` (none when the old snapshot had no sentences).
     ``new`` is ``(float32 vectors, count per new passage)``; they are quantized here.
     ``appended``: the old documents kept their numbers and the new ones follow in order (see
-    :func:`indexer.vector_store.appended_layout`), so the old file is copied as it is.
+    :func:`indexer.vector_store.appended_layout`), so the old parts are kept as they are.
     """
     new_vectors, new_counts = new
     n_new = len(new_counts)
-    if appended and old is not None and old.documents == n_docs - n_new and old.part_ids \
-            and len(old.part_ids) < MAX_PARTS:
+    if appended and old is not None and old.documents == n_docs - n_new and len(old.part_ids) < MAX_PARTS:
         return _write_appended(Path(directory), old, new_vectors, new_counts)
     new_starts = np.concatenate([[0], np.cumsum(new_counts)[:-1]]).astype(np.int64) if n_new else np.zeros(0, np.int64)
     from_new = source < n_new
@@ -257,7 +252,7 @@ def _write_appended(directory: Path, old: SentenceStore, new_vectors: np.ndarray
     scales = [np.asarray(old.scales, dtype=np.float32)]
     parts = list(old.part_ids)
     if len(new_vectors):
-        part = max(parts) + 1
+        part = max(parts, default=-1) + 1
 
         def fill(out: np.ndarray) -> None:
             for start in range(0, len(new_vectors), BLOCK_ROWS):
@@ -277,7 +272,7 @@ def _finish(directory: Path, parts: list[int], scales: np.ndarray, offsets: np.n
     atomic_write(directory / OFFSETS, lambda f: np.save(f, offsets, allow_pickle=False))
     atomic_write(directory / PARTS, lambda f: np.save(f, np.array(parts, dtype=np.int64), allow_pickle=False))
     keep = {part_path(directory, k).name for k in parts}
-    for path in [directory / SENTENCES, *directory.glob("sentence_vectors.*.npy")]:
+    for path in directory.glob("sentence_vectors.*.npy"):
         if path.name not in keep:
             path.unlink(missing_ok=True)
     return SentenceStore.load(directory)
