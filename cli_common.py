@@ -12,6 +12,7 @@ import typer
 EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
 DEFAULT_INDEX_DIR = "index_data"
 DEFAULT_WEIGHT = 0.6  # = search.fusion.DEFAULT_WEIGHT (not imported: --help stays light)
+DEFAULT_SUPPORT = 0.25  # = search.neighbours.SUPPORT_WEIGHT (likewise)
 
 
 class Mode(str, Enum):
@@ -81,6 +82,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output 
 FormatOption = Annotated[Optional[Format], typer.Option("--format", help="Output format (default text; --json is short for --format json).")]
 PagerFlag = Annotated[bool, typer.Option("--pager", help="Show long output through a pager ($PAGER, else less).")]
 LimitOption = Annotated[int, typer.Option("-n", "--limit", min=1, help="Number of results to show.")]
+SupportOption = Annotated[float, typer.Option(
+    min=0.0, max=1.0, help="Neighbour support in hybrid mode: this share of each of the top 100 hits' score comes from "
+                           "the 3 hits most similar to it, so articles among strong hits rise; the top hit stays first (0 = off).")]
 
 
 def fail(message: object, hint: str | None = None, code: int = EXIT_ERROR) -> NoReturn:

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 import cli_output as out
-from cli_common import (DEFAULT_WEIGHT, EXIT_ERROR, FormatOption, Fusion, IndexDir, JsonFlag, LimitOption, Mode,
-                        PagerFlag, console, emit, fail, index_dir, output_format, run, warn)
+from cli_common import (DEFAULT_SUPPORT, DEFAULT_WEIGHT, EXIT_ERROR, FormatOption, Fusion, IndexDir, JsonFlag,
+                        LimitOption, Mode, PagerFlag, SupportOption, console, emit, fail, index_dir, output_format, run, warn)
 
 Since = Annotated[Optional[str], typer.Option(help="Only articles published on or after this date: 2024-03-01, 2024-03, or 7d, 2w, 3m, 1y back from today.")]
 Until = Annotated[Optional[str], typer.Option(help="Only articles published on or before this date (same forms as --since).")]
@@ -56,6 +56,7 @@ def search(
     explain: Annotated[bool, typer.Option("--explain", help="Show for each hit its keyword and semantic scores and ranks, how they were fused, the matched terms and the passage.")] = False,
     fusion: Annotated[Fusion, typer.Option(help="How hybrid mode merges the two rankings: convex (weighted min-max scores) or rrf (reciprocal rank fusion, k=60).")] = Fusion.convex,
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the semantic side in convex fusion (0 = keyword only, 1 = semantic only).")] = DEFAULT_WEIGHT,
+    support: SupportOption = DEFAULT_SUPPORT,
     model: ModelCheck = None, index_dir_: IndexDir = None, fmt: FormatOption = None, as_json: JsonFlag = False,
     pager: PagerFlag = False,
 ) -> None:
@@ -73,7 +74,7 @@ def search(
         raise typer.BadParameter("give a QUERY or --queries FILE (one of them)")
     form = output_format(fmt, as_json)
     options = dict(limit=limit, offset=offset, mode=mode.value, sort=sort, filters=_filters(since, until, source, author),
-                   min_score=min_score, fusion_method=fusion.value, weight=weight)
+                   min_score=min_score, fusion_method=fusion.value, weight=weight, support=support)
     if queries is not None:
         _search_many(queries, index_dir_, model, form, options, pager)
         return

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 import cli_output as out
-from cli_common import DEFAULT_WEIGHT, FormatOption, Fusion, Mode, output_format, progress_bar, run
+from cli_common import (DEFAULT_SUPPORT, DEFAULT_WEIGHT, FormatOption, Fusion, Mode, SupportOption, output_format,
+                        progress_bar, run)
 
 
 def eval_(
@@ -16,6 +17,7 @@ def eval_(
     mode: Annotated[Optional[list[Mode]], typer.Option(help="Mode(s) to evaluate (repeatable; default: all three).")] = None,
     fusion: Annotated[Fusion, typer.Option(help="Fusion method of hybrid mode.")] = Fusion.convex,
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = DEFAULT_WEIGHT,
+    support: SupportOption = DEFAULT_SUPPORT,
     model: Annotated[Optional[str], typer.Option(help="Model folder for the index built here (default: the packaged all-MiniLM-L6-v2); a reused index keeps its own.")] = None,
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Index to build or reuse for the corpus (default: a temporary one, deleted afterwards). NEWSDIG_INDEX is not read here, so an evaluation never writes into your archive's index.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
@@ -41,7 +43,8 @@ def eval_(
         for skip in report.skipped:
             typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
         with run(Searcher, directory, model=model) as searcher:
-            results = run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight)
+            results = run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight,
+                          support=support)
     form = output_format(fmt, as_json)
     if form == "text":
         lines = out.eval_lines(data.root.name, len(data.qrels), results, as_json=False)

@@ -20,23 +20,29 @@ def explain_hit(store: VectorStore, found: Candidates, docnum: int, fusion_metho
                 score: float, text: str = "") -> Explanation:
     """The scores, ranks and arithmetic behind one hit (its best passage ``docnum``)."""
     kw, sem = found.keyword.get(docnum), found.semantic.get(docnum)
+    fused = score
     if found.mode == "keyword":
         how = f"keyword mode: BM25 score {kw:.4f}" if kw is not None else "keyword mode"
     elif found.mode == "semantic":
         how = f"semantic mode: cosine similarity {sem:.4f}" if sem is not None else "semantic mode"
     elif fusion_method == "rrf":
-        parts = [f"1/(60+{r})" for r in (_rank(found.keyword, docnum), _rank(found.semantic, docnum)) if r]
-        how = f"rrf: {' + '.join(parts)} = {score:.4f}"
+        ranks = [r for r in (_rank(found.keyword, docnum), _rank(found.semantic, docnum)) if r]
+        fused = sum(1.0 / (fusion.RRF_K + r) for r in ranks)
+        how = f"rrf: {' + '.join(f'1/({fusion.RRF_K}+{r})' for r in ranks)} = {fused:.4f}"
     else:
         ids = set(found.keyword) | set(found.semantic)
         nk = fusion.minmax({i: found.keyword.get(i, 0.0) for i in ids}).get(docnum, 0.0)
         ns = fusion.minmax({i: found.semantic.get(i, 0.0) for i in ids}).get(docnum, 0.0)
+        fused = (1 - weight) * nk + weight * ns
         how = (f"convex: {1 - weight:.2f} x {nk:.3f} (keyword, min-max over {len(ids)} candidates) + "
-               f"{weight:.2f} x {ns:.3f} (semantic, min-max) = {score:.4f}")
+               f"{weight:.2f} x {ns:.3f} (semantic, min-max) = {fused:.4f}")
     if docnum in found.sentence and docnum in found.passage:
         w = fusion.SENTENCE_WEIGHT
         how += (f"; semantic score = {1 - w:.2f} x passage cosine {found.passage[docnum]:.4f} + "
                 f"{w:.2f} x best sentence cosine {found.sentence[docnum]:.4f}")
+    if found.mode == "hybrid" and abs(score - fused) > 5e-7:
+        how += (f"; with neighbour support (the mean score of the top hits most like it; the first hit "
+                f"keeps its place): {score:.4f}")
     matched = tuple(dict.fromkeys(term for _, _, term in match_spans(text, found.terms))) if text else ()
     return Explanation(store.chunk_id(docnum), kw, _rank(found.keyword, docnum), sem,
                        _rank(found.semantic, docnum), round(score, 6), how, matched)

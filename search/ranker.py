@@ -4,7 +4,8 @@ Steps: parse the query (``search.query``) and encode its plain words (the index'
 at least 100 passage candidates from BM25F and from cosine similarity, both restricted to what
 meets the query's conditions and filters; in hybrid mode complete each side's scores for the
 other side's candidates; fuse (convex combination of min-max scores, or RRF); collapse passages
-to articles (best passage wins); keep hits holding the query's phrases or rare words above
+to articles (best passage wins); let each of the top hits gain from the hits most similar to it
+(``search.neighbours``); keep hits holding the query's phrases or rare words above
 semantic-only hits (``search.anchors``); order (relevance or date), page, make snippets.
 """
 
@@ -19,7 +20,7 @@ from indexer import embed
 from indexer.errors import IndexFormatError, ModelMismatchError, QueryError
 from indexer.sentences import sentence_spans
 
-from . import fusion
+from . import fusion, neighbours
 from .anchors import anchored_docs
 from .docsets import condition_docs
 from .explain import explain_hit
@@ -72,11 +73,12 @@ class Searcher:
                fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT, filters: Filters = Filters(),
                sort: str = "relevance", min_score: float | None = None, depth: int | None = None,
                snippets: bool = True, facets: bool = False, explain: bool = False,
-               query_vector: np.ndarray | None = None) -> Results:
+               query_vector: np.ndarray | None = None, support: float = neighbours.SUPPORT_WEIGHT) -> Results:
         """The articles for ``text``, best first (or by date), ``limit`` from ``offset``.
 
-        ``query_vector`` skips encoding the query (it must come from the index's model);
-        ``snippets=False`` leaves the snippets empty (faster, for evaluation).
+        ``support`` is the weight of neighbour support in hybrid mode (0: none); ``query_vector``
+        skips encoding the query (it must come from the index's model); ``snippets=False`` leaves
+        the snippets empty (faster, for evaluation).
         """
         for value, allowed, what in ((fusion_method, FUSIONS, "fusion"), (sort, SORTS, "sort order")):
             if value not in allowed:
@@ -85,7 +87,7 @@ class Searcher:
         depth = max(MIN_DEPTH, depth or 0, 3 * (offset + limit))
         newest = None if sort == "relevance" or mode != "keyword" else sort == "-date"
         found = self.candidates(parsed, mode=mode, depth=depth, query_vector=query_vector, newest_first=newest)
-        ranked = self.rank(found, fusion_method=fusion_method, weight=weight)
+        ranked = self.rank(found, fusion_method=fusion_method, weight=weight, support=support)
         if min_score is not None:
             ranked = [item for item in ranked if item[1][0] >= min_score]
         if sort != "relevance":
@@ -137,8 +139,9 @@ class Searcher:
         return found
 
     def rank(self, found: Candidates, *, fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT,
-             limit: int | None = None) -> Ranked:
-        """Fuse the runs and collapse passages to articles, best first: ``[(article id, (score, docnum))]``."""
+             support: float = neighbours.SUPPORT_WEIGHT, limit: int | None = None) -> Ranked:
+        """Fuse the runs, collapse passages to articles and (hybrid mode) add neighbour support,
+        best first: ``[(article id, (score, docnum))]``."""
         if found.mode == "hybrid":
             if fusion_method == "rrf":
                 fused = fusion.rrf([found.keyword, found.semantic])
@@ -153,12 +156,22 @@ class Searcher:
 
         best = fusion.collapse(fused, article)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        if found.mode == "hybrid" and support > 0 and len(store):
+            ranked = self._supported(ranked, support)
         if found.mode == "hybrid" and found.anchored:  # no semantic-only hit above a phrase/rare-word match
             matched = {article(d) for d in found.keyword}
             order = fusion.anchors_first([aid for aid, _ in ranked], {article(d) for d in found.anchored},
                                          {aid for aid, _ in ranked if aid not in matched})
-            ranked = [(aid, best[aid]) for aid in order]
+            entry = dict(ranked)
+            ranked = [(aid, entry[aid]) for aid in order]
         return ranked[:limit]
+
+    def _supported(self, ranked: Ranked, weight: float) -> Ranked:
+        """The top hits reordered by neighbour support (their best passages' vectors)."""
+        top = ranked[:neighbours.SUPPORT_DEPTH]
+        vectors = self.reader.store.vectors[np.array([d for _, (_, d) in top], dtype=np.int64)]
+        order, scores = neighbours.with_support(np.array([s for _, (s, _) in top]), vectors, weight)
+        return [(top[i][0], (float(scores[i]), top[i][1][1])) for i in order] + ranked[len(top):]
 
     def _by_date(self, ranked: Ranked, *, newest_first: bool) -> Ranked:
         column = self.reader.searcher.reader().column_reader("published", translate=False)

@@ -60,3 +60,63 @@ def test_cli_default_weight_is_the_library_default() -> None:
     assert cli_common.DEFAULT_WEIGHT == DEFAULT_WEIGHT
     for command in (cli_search.search, cli_tools.eval_):
         assert inspect.signature(command).parameters["weight"].default == DEFAULT_WEIGHT
+
+
+def _unit(*rows: list[float]):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    out = np.array(rows, dtype=np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+# Hits 0 and 2 point the same way, hit 1 leans towards hit 3, the rest are orthogonal.
+CLUSTERED = _unit([1, 0, 0, 0], [0, 0, 1, 0.5], [1, 0.1, 0, 0], [0, 0, 0, 1])
+
+
+def test_neighbour_means_hand_computed() -> None:
+    from search.neighbours import neighbour_means
+
+    scores = [1.0, 0.7, 0.65, 0.1]
+    assert neighbour_means(scores, CLUSTERED, k=1) == pytest.approx([0.65, 0.1, 1.0, 0.7])
+    # k=2: hit 0's second neighbour is a tie at cosine 0 (hits 1 and 3): the earlier one, hit 1.
+    assert neighbour_means(scores, CLUSTERED, k=2)[0] == pytest.approx((0.65 + 0.7) / 2)
+    assert neighbour_means(scores, CLUSTERED, k=10) == pytest.approx(  # fewer others than k: all of them
+        [(0.7 + 0.65 + 0.1) / 3, (1.0 + 0.65 + 0.1) / 3, (1.0 + 0.7 + 0.1) / 3, (1.0 + 0.7 + 0.65) / 3])
+    assert list(neighbour_means([0.5], CLUSTERED[:1])) == [0.0]
+
+
+def test_support_lifts_a_hit_among_strong_hits_above_an_isolated_one() -> None:
+    from search.neighbours import with_support
+
+    order, scores = with_support([1.0, 0.7, 0.65, 0.1], CLUSTERED, weight=0.25, k=1)
+    # 0.75 x own + 0.25 x its nearest hit's score: hit 2 (near hit 0) passes hit 1 (near hit 3).
+    assert list(order) == [0, 2, 1, 3]
+    assert scores == pytest.approx([0.75 + 0.25 * 0.65, 0.75 * 0.7 + 0.025, 0.75 * 0.65 + 0.25, 0.075 + 0.25 * 0.7])
+
+
+def test_support_keeps_the_top_hit_first_and_scores_falling() -> None:
+    from search.neighbours import with_support
+
+    # Hit 0 is isolated (its nearest hit is the weak hit 3); hits 1 and 2 support each other.
+    vectors = _unit([1, 0, 0, 0.5], [0, 1, 0, 0], [0, 1, 0.1, 0], [0, 0, 0, 1])
+    order, scores = with_support([1.0, 0.9, 0.85, 0.1], vectors, weight=0.25, k=1)
+    assert list(order) == [0, 1, 2, 3]
+    assert 0.75 * 0.9 + 0.25 * 0.85 > 0.75 + 0.25 * 0.1  # hit 1 would have passed hit 0 ...
+    assert scores[0] == pytest.approx(scores[1]) == pytest.approx(0.75 * 0.9 + 0.25 * 0.85)  # ... so 0 is raised
+    same, unchanged = with_support([1.0, 0.9, 0.85, 0.1], vectors, weight=0.0)
+    assert list(same) == [0, 1, 2, 3] and list(unchanged) == [1.0, 0.9, 0.85, 0.1]
+    with pytest.raises(ValueError):
+        with_support([1.0, 0.5], vectors[:2], weight=1.5)
+
+
+def test_cli_default_support_is_the_library_default() -> None:
+    import inspect
+
+    import cli_common
+    import cli_search
+    import cli_tools
+    from search.neighbours import SUPPORT_WEIGHT
+
+    assert cli_common.DEFAULT_SUPPORT == SUPPORT_WEIGHT
+    for command in (cli_search.search, cli_tools.eval_):
+        assert inspect.signature(command).parameters["support"].default == SUPPORT_WEIGHT

@@ -60,7 +60,7 @@ def test_stemming_and_title_metadata(built: Path) -> None:
 
 def test_hybrid_and_semantic_modes_rank_and_fill_scores(built: Path) -> None:
     with Searcher(built) as s:
-        hybrid = s.search("wheat harvest drought", limit=4).hits
+        hybrid = s.search("wheat harvest drought", limit=4, support=0.0).hits
         semantic = s.search("wheat harvest drought", mode="semantic", limit=4).hits
     assert hybrid[0].article_id == "w1" and semantic[0].article_id == "w1"
     assert hybrid[0].keyword_score is not None and hybrid[0].semantic_score is not None
@@ -71,9 +71,57 @@ def test_hybrid_and_semantic_modes_rank_and_fill_scores(built: Path) -> None:
 
 def test_rrf_fusion_is_available(built: Path) -> None:
     with Searcher(built) as s:
-        hits = s.search("museum looms", fusion_method="rrf", limit=2).hits
+        hits = s.search("museum looms", fusion_method="rrf", limit=2, support=0.0).hits
     assert hits[0].article_id == "w2"
     assert hits[0].score == pytest.approx(2 / 61, abs=1e-6)
+
+
+CLUSTER = [  # a, b, c, h: one story told four times; d-g: unrelated
+    ("a", "Flood warning for valley towns", "The river burst its banks and a flood warning was issued for the valley towns. Sandbags were handed out at the town hall and the road to the bridge was closed."),
+    ("b", "Valley towns clear up", "Sandbags at the town hall, the road to the bridge closed: the valley towns began to clear up after the river burst its banks and the flood."),
+    ("c", "Bridge road reopens in valley", "The road to the bridge reopened in the valley towns, where sandbags still line the town hall after the river burst its banks in the flood."),
+    ("d", "Warning on garden ponds", "A warning for garden ponds: frogs spawn early this spring, and keepers should check pumps, nets and filters before the weather warms."),
+    ("e", "Museum reopens textile hall", "The city museum reopened its textile hall after restoring four Victorian looms. Weavers will demonstrate them every weekend."),
+    ("f", "Chess club wins cup", "The chess club won the county cup on Saturday after a tense final round against the grammar school team."),
+    ("g", "Bakery prices rise", "Bread and pastry prices rose at the corner bakery as flour and butter costs climbed through the winter."),
+    ("h", "Sandbags stay at town hall", "Sandbags stay at the town hall in the valley towns and the road to the bridge is still closed after the river burst its banks in the flood."),
+]
+
+
+def test_neighbour_support_lifts_a_hit_among_strong_hits(tmp_path: Path) -> None:
+    from search.results import Candidates
+
+    feed = tmp_path / "cluster.jsonl"
+    feed.write_text("".join(json.dumps({"id": i, "title": t, "text": x}) + "\n" for i, t, x in CLUSTER))
+    index_paths(tmp_path / "idx", [str(feed)])
+    with Searcher(tmp_path / "idx") as s:
+        doc = {aid: s.reader.article_docnums(aid)[0] for aid, _, _ in CLUSTER}
+        vectors = np.asarray(s.reader.store.vectors)
+        cos = lambda x, y: float(vectors[doc[x]] @ vectors[doc[y]])  # noqa: E731
+        assert min(cos(x, y) for x, y in ("ab", "bc", "bh")) > 0.6 > max(cos("d", x) for x in "abcefgh")  # fake encoder
+        # Keyword scores alone decide (equal cosines): d edges out b without support.
+        keyword = dict(zip((doc[x] for x in "abcdefgh"), (10.0, 5.6, 5.0, 5.8, 1.0, 1.0, 1.0, 5.4)))
+        found = Candidates("hybrid", keyword, {d: 0.5 for d in keyword}, None, frozenset())
+        plain = [aid for aid, _ in s.rank(found, support=0.0)]
+        supported = s.rank(found)
+    assert plain[:5] == ["a", "d", "b", "h", "c"]
+    # b and h: their nearest hits are each other, a and c; d's are g, a and a weaker one.
+    assert [aid for aid, _ in supported][:5] == ["a", "b", "h", "d", "c"]
+    scores = [score for _, (score, _) in supported]
+    assert scores == sorted(scores, reverse=True) and 0.0 <= min(scores) and max(scores) <= 1.0
+
+
+def test_neighbour_support_leaves_the_top_hit_and_the_other_modes(built: Path) -> None:
+    with Searcher(built) as s:
+        for query in ("wheat harvest drought", "solar farm", "interest rates inflation", "looms"):
+            plain = s.search(query, limit=4, support=0.0).hits
+            supported = s.search(query, limit=4, explain=True)
+            assert supported.hits[0].article_id == plain[0].article_id
+            assert {h.article_id for h in supported.hits} == {h.article_id for h in plain}
+            changed = [h for h, p in zip(supported.hits, plain) if h.score != p.score]
+            assert changed and all("neighbour support" in supported.explanations[h.article_id].fusion for h in changed)
+            for mode in ("keyword", "semantic"):
+                assert s.search(query, mode=mode, limit=4).hits == s.search(query, mode=mode, limit=4, support=0.0).hits
 
 
 def test_errors(built: Path, tmp_path: Path) -> None:
