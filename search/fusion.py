@@ -19,10 +19,11 @@ DEFAULT_WEIGHT = 0.6
 
 
 # Share of a passage's semantic score that comes from its best sentence (the rest: the passage
-# vector). Chosen on scifact, squad-a, cranfield, cisi and med with bench/fusion.py: left out in
-# turn, each collection gets 0.5 or 0.6 from the other four; against no sentence share, 0.5
-# raises hybrid nDCG@10 on all five (+0.001 to +0.006) and semantic nDCG@10 on four of five.
-SENTENCE_WEIGHT = 0.5
+# vector). Chosen on scifact, squad-a, cranfield, cisi and med with bench/fusion.py: with
+# neighbour support, each collection left out in turn gets 0.6 from the other four (before it,
+# 0.5 or 0.6); against no sentence share, 0.6 raises hybrid nDCG@10 on four of five (cranfield
+# -0.001) and semantic nDCG@10 on three (cranfield -0.001, cisi -0.0001).
+SENTENCE_WEIGHT = 0.6
 
 
 def with_sentences(passage: Mapping[K, float], sentence: Mapping[K, float],
