@@ -30,6 +30,14 @@ def data_missing() -> list[str]:
             if not (DATA / name / "corpus.jsonl").is_file()]
 
 
+def nothing_to_measure() -> bool:
+    """Whether a corpus file is absent; says which on stdout (a bench then exits cleanly)."""
+    missing = data_missing()
+    if missing:
+        print(f"{missing[0]} not found: nothing to measure")
+    return bool(missing)
+
+
 def _source(name: str, obj: dict) -> str:
     if name == "reuters21578":
         return "Reuters"

@@ -51,7 +51,7 @@ from _common import (
     texts_digest,
     write_json,
 )
-from corpus import data_missing, make_corpus
+from corpus import make_corpus, nothing_to_measure
 
 STAGES = ("read", "clean", "chunk", "keyword_write", "article_store", "model_load", "embed", "embed_wait",
           "vector_write")
@@ -178,8 +178,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="leave the index here (default: removed)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    if args.corpus is None and data_missing():
-        print(f"{data_missing()[0]} not found: nothing to measure")
+    if args.corpus is None and nothing_to_measure():
         return 0
     work = Path(tempfile.mkdtemp(prefix="newsdig-bench-index-"))
     try:

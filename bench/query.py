@@ -43,7 +43,7 @@ from _common import (
     table,
     write_json,
 )
-from corpus import data_missing, make_corpus
+from corpus import make_corpus, nothing_to_measure
 from whoosh.analysis import STOP_WORDS
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -189,8 +189,7 @@ def main() -> int:
     args = parser.parse_args()
     from indexer.layout import index_exists
     have_index = args.index_dir is not None and index_exists(args.index_dir)
-    if not have_index and data_missing():
-        print(f"{data_missing()[0]} not found: nothing to measure")
+    if not have_index and nothing_to_measure():
         return 0
     work = Path(tempfile.mkdtemp(prefix="newsdig-bench-query-"))
     try:

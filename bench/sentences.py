@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import build_child, passages, percentiles_ms, ratio, spawned, table, write_json
-from corpus import data_missing, make_corpus
+from corpus import make_corpus, nothing_to_measure
 
 
 def questions(rows: list[dict[str, Any]], n: int, seed: int = 11) -> list[str]:
@@ -93,8 +93,7 @@ def main() -> int:
     from indexer.layout import index_exists
 
     have_index = args.index_dir is not None and index_exists(args.index_dir)
-    if not have_index and data_missing():
-        print(f"{data_missing()[0]} not found: nothing to measure")
+    if not have_index and nothing_to_measure():
         return 0
     work = Path(tempfile.mkdtemp(prefix="newsdig-bench-sentences-"))
     try:
