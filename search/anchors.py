@@ -7,10 +7,16 @@ outranked by an article that holds none of the query's words (a hit found by mea
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from .keyword import SEARCH_FIELDS, scores_of
+
+if TYPE_CHECKING:
+    from .bm25 import BM25
 
 # A word in at most this share of the passages is rare (0.5 %: in 100,000 passages, 500 or fewer).
 RARE_SHARE = 0.005
@@ -51,9 +57,33 @@ def anchor_query(searcher: Searcher, scoring: wq.Query) -> wq.Query | None:
     return groups[0] if len(groups) == 1 else wq.Or(groups)
 
 
-def anchored_docs(searcher: Searcher, scoring: wq.Query, candidates: set[int]) -> set[int]:
-    """The candidate passages that hold every anchor of the query."""
+def anchored_docs(searcher: Searcher, scoring: wq.Query, candidates: set[int],
+                  bm25: BM25 | None = None) -> set[int]:
+    """The candidate passages that hold every anchor of the query.
+
+    With ``bm25``, the words' postings and the phrases the keyword search has just located
+    answer it with set operations; otherwise (or for an anchor they cannot read) Whoosh skips to
+    each candidate in turn.
+    """
     query = anchor_query(searcher, scoring)
     if query is None or not candidates:
         return set()
+    if bm25 is not None:
+        held = _held(query, np.array(sorted(candidates), dtype=np.int64), bm25)
+        if held is not None:
+            return held
     return set(scores_of(searcher, query, candidates))  # skips to each candidate, not every match
+
+
+def _held(query: wq.Query, wanted: np.ndarray, bm25: BM25) -> set[int] | None:
+    """``wanted`` documents holding every phrase or every rare word (None: a leaf bm25 cannot read)."""
+    held = np.zeros(len(wanted), dtype=bool)
+    for group in query.subqueries if type(query) is wq.Or else [query]:
+        every = np.ones(len(wanted), dtype=bool)
+        for leaf in group.subqueries if type(group) is wq.And else [group]:
+            docs = bm25.holding(leaf)
+            if docs is None:
+                return None
+            every &= np.isin(wanted, docs)
+        held |= every
+    return {int(d) for d in wanted[held]}

@@ -106,6 +106,16 @@ class BM25:
             return None
         return terms
 
+    def holding(self, query: wq.Query) -> np.ndarray | None:
+        """Sorted document numbers that hold a word or a quoted phrase of the scored field (None:
+        a query of another kind, or a phrase no search has read yet: Whoosh answers that faster)."""
+        if type(query) is wq.Term and query.fieldname in SEARCH_FIELDS:
+            text = query.text.decode("utf-8") if isinstance(query.text, bytes) else str(query.text)
+            return self.postings.lookup(term_key(text))[0]
+        if type(query) is wq.Phrase and query.fieldname in SEARCH_FIELDS and query.slop == 1:
+            return self._phrases.get((query.fieldname, tuple(query.words)))
+        return None
+
     def _expand(self, prefix: wq.Prefix) -> list[str] | None:
         """The index's words that start with a prefix (None: more than MAX_EXPANSION)."""
         words = []

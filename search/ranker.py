@@ -131,7 +131,7 @@ class Searcher:
             if missing:
                 found.keyword.update(keyword_candidates(searcher, parsed.scoring, len(missing), only=missing,
                                                         bm25=self.reader.bm25))
-            found.anchored = anchored_docs(searcher, parsed.scoring, set(found.keyword))
+            found.anchored = anchored_docs(searcher, parsed.scoring, set(found.keyword), self.reader.bm25)
         if found.semantic and self.reader.sentences is not None:
             found.passage = dict(found.semantic)
             found.sentence = self.reader.sentences.best(found.qvec, list(found.semantic))

@@ -62,3 +62,26 @@ def test_a_semantic_only_hit_never_outranks_an_anchored_one(index: Path) -> None
         hits = s.search("zelensky speech", mode="hybrid").hits
         ids = [h.article_id for h in hits]
         assert "other" not in ids or ids.index("zel") < ids.index("other")
+
+
+def test_postings_and_located_phrases_find_the_same_anchored_passages_as_whoosh(index: Path, monkeypatch) -> None:
+    import search.anchors as anchors
+
+    queries = ["zelensky speech", '"peace talks" speech', '"peace talks" zelensky', "zelensky parliament rain",
+               '"harvest number" coast', "rain coast wind -zelensky", "speech peace"]
+    with Searcher(index) as s:
+        everything = set(range(len(s.reader.store)))
+        searcher, bm25 = s.reader.searcher, s.reader.bm25
+        expected = {q: anchors.anchored_docs(searcher, s.parse(q).scoring, everything) for q in queries}
+        article = lambda docs: {s.reader.store.chunk_id(d).split("#")[0] for d in docs}  # noqa: E731
+        assert article(expected['"peace talks" zelensky']) == {"zel"}                  # the phrase or the rare word
+        assert article(expected['"harvest number" coast']) == {"other"} | {f"s{i}" for i in range(12)}
+        assert expected["zelensky parliament rain"] == set() and expected["speech peace"] == set()
+        bm25._phrases.clear()  # a phrase no search has located: Whoosh answers
+        assert anchors.anchored_docs(searcher, s.parse('"peace talks" speech').scoring, everything, bm25) \
+            == expected['"peace talks" speech']
+        for q in queries:
+            s.search(q)  # the keyword side locates the query's phrases
+        monkeypatch.setattr(anchors, "scores_of", lambda *a: pytest.fail("Whoosh asked"))
+        for q in queries:
+            assert anchors.anchored_docs(searcher, s.parse(q).scoring, everything, bm25) == expected[q], q
