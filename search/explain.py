@@ -55,7 +55,7 @@ def explain_article(searcher, text: str, article_id: str, *, mode: str = "hybrid
 
     from .keyword import keyword_candidates
     from .query import Filters
-    from .ranker import MIN_DEPTH
+    from .ranker import WINDOW
 
     filters = filters or Filters()
     reader, store = searcher.reader, searcher.reader.store
@@ -91,12 +91,13 @@ def explain_article(searcher, text: str, article_id: str, *, mode: str = "hybrid
             better = len({store.chunk_id(int(r)).rsplit("#", 1)[0] for r in np.flatnonzero(scores > mine)} - {article_id})
             total = len({store.chunk_id(int(r)).rsplit("#", 1)[0] for r in np.flatnonzero(store.live)})
         lines.append(f"semantic side: rank {better + 1} of {total} articles, cosine {mine:.3f}")
-    depth = max(MIN_DEPTH, 3 * limit)
+    depth = max(WINDOW // 3, limit)  # results ranked from the same candidates as `search -n {limit}`
     results = searcher.search(text, mode=mode, limit=depth, filters=filters, fusion_method=fusion_method,
                               weight=weight, snippets=False)
     rank = next((h.rank for h in results.hits if h.article_id == article_id), None)
     if rank is None:
-        lines.append(f"{mode} result: not among the {depth} passage candidates taken from each side, so not ranked")
+        lines.append(f"{mode} result: not in the first {depth} results (each side contributes its best "
+                     f"{max(WINDOW, 3 * depth)} passages)")
     elif rank <= limit:
         lines.append(f"{mode} result: rank {rank}, within the top {limit}")
     else:

@@ -8,12 +8,11 @@ from indexer.sentences import sentence_spans
 
 from . import fusion
 from .query import Filters
-from .ranker import Searcher
+from .ranker import WINDOW, Searcher
 from .snippets import CLOSE, OPEN, match_spans, sentence_keyword_scores
 
 ASK_WEIGHT = 0.8       # a question leans on meaning
 PER_ARTICLE = 2        # passages of one article at most
-DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def ask(searcher: Searcher, question: str, *, limit: int = 5, filters: Filters =
     """The best passages for a question: hybrid candidates fused with a semantic lean, passage by
     passage (not collapsed to articles), overlapping neighbours of a better passage dropped."""
     parsed = searcher.parse(question, filters)
-    found = searcher.candidates(parsed, mode="hybrid", depth=max(DEPTH, 10 * limit))
+    found = searcher.candidates(parsed, mode="hybrid", depth=max(WINDOW, 10 * limit))  # -n 5 and -n 30 agree on the first 5
     fused = (fusion.convex(found.keyword, found.semantic, weight) if found.qvec is not None
              else dict(found.keyword))
     reader, chosen = searcher.reader, []

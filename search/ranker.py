@@ -35,7 +35,11 @@ from .suggest import suggest
 MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("convex", "rrf")
 SORTS = ("relevance", "date", "-date")
-MIN_DEPTH = 100
+# Passages each retriever contributes to a query, whatever the page asked for. Hybrid scores are
+# normalised over the candidates, so a window that moved with -n/--offset would reorder the hits:
+# with a fixed window the first WINDOW // 3 results are the same on every page, in `explain` and
+# in `eval` (which ranks 100 per query).
+WINDOW = 300
 SEMANTIC_SNIPPETS = 1  # for a question: hits (from the top) whose snippet sentence is chosen by meaning too
 SENTENCE_BUDGET = 8    # at most this many sentences are encoded per query for snippets (~25 ms each)
 Ranked = list[tuple[str, tuple[float, int]]]  # (article id, (score, docnum of its best passage))
@@ -84,7 +88,7 @@ class Searcher:
             if value not in allowed:
                 raise QueryError(f"unknown {what} {value!r} (choose from {', '.join(allowed)})")
         parsed = self.parse(text, filters)
-        depth = max(MIN_DEPTH, depth or 0, 3 * (offset + limit))
+        depth = max(WINDOW, depth or 0, 3 * (offset + limit))
         newest = None if sort == "relevance" or mode != "keyword" else sort == "-date"
         found = self.candidates(parsed, mode=mode, depth=depth, query_vector=query_vector, newest_first=newest)
         ranked = self.rank(found, fusion_method=fusion_method, weight=weight, support=support)
@@ -102,7 +106,7 @@ class Searcher:
                                            self.reader.chunk_fields(d).get("body", ""))
                           for aid, (score, d) in page} if explain else {})
 
-    def candidates(self, parsed: ParsedQuery, *, mode: str = "hybrid", depth: int = MIN_DEPTH,
+    def candidates(self, parsed: ParsedQuery, *, mode: str = "hybrid", depth: int = WINDOW,
                    query_vector: np.ndarray | None = None, newest_first: bool | None = None) -> Candidates:
         """Over-fetch ``depth`` passages from each retriever the mode uses, within the query's
         conditions; in hybrid mode each run is completed with exact scores for the other's candidates."""

@@ -124,6 +124,41 @@ def test_neighbour_support_leaves_the_top_hit_and_the_other_modes(built: Path) -
                 assert s.search(query, mode=mode, limit=4).hits == s.search(query, mode=mode, limit=4, support=0.0).hits
 
 
+def _crowded_feed(path: Path, count: int = 400) -> Path:
+    """``count`` one-passage articles drawn from a small vocabulary: every query matches hundreds."""
+    import random
+
+    rng = random.Random(7)
+    words = "harbour ferry strike pay council vote river flood bridge school museum bakery price market".split()
+    filler = "the a of in on and with for after before during about over under".split()
+    lines = []
+    for i in range(count):
+        text = " ".join(rng.choice(words) if rng.random() < 0.3 else rng.choice(filler) for _ in range(rng.randint(20, 60)))
+        lines.append(json.dumps({"id": f"a{i:03d}", "title": " ".join(rng.sample(words, 2)), "text": text.capitalize() + "."}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_pages_explain_and_ask_rank_from_the_same_candidates(tmp_path: Path) -> None:
+    from search.explain import explain_article
+    from search.passages import ask
+
+    index_paths(tmp_path / "idx", [str(_crowded_feed(tmp_path / "feed.jsonl"))])
+    with Searcher(tmp_path / "idx") as s:
+        for query in ("ferry strike pay", "river flood", "harbour"):
+            full = [h.article_id for h in s.search(query, limit=100, snippets=False).hits]
+            pages = [h.article_id for offset in range(0, 100, 10)
+                     for h in s.search(query, limit=10, offset=offset, snippets=False).hits]
+            assert pages == full and len(set(full)) == 100
+            # The window matters on this corpus: from 100 candidates per side the order differs.
+            narrow = [aid for aid, _ in s.rank(s.candidates(s.parse(query), depth=100))]
+            assert narrow[:30] != full[:30]
+            assert any(line.startswith("hybrid result: rank 13;")  # the 3rd hit of page 2
+                       for line in explain_article(s, query, pages[12], limit=10))
+            few, many = ask(s, query, limit=3), ask(s, query, limit=30)
+            assert [p.chunk_id for p in few] == [p.chunk_id for p in many[:3]]
+
+
 def test_errors(built: Path, tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError):
         Searcher(tmp_path / "none")
@@ -176,3 +211,4 @@ def test_sentences_are_embedded_for_snippets_only_where_terms_cannot_choose(buil
         encoded = searcher.search(question, mode="hybrid", limit=1).hits
         assert calls[0] == 1 and len(calls) == 2 and calls[1] > 1
         assert [h.snippet for h in stored] == [h.snippet for h in encoded]
+
