@@ -162,7 +162,8 @@ def explanation_lines(e: Any) -> list[str]:
     kw = f"{e.keyword_score:.4f} (rank {e.keyword_rank})" if e.keyword_score is not None else "no match"
     sem = f"{e.semantic_score:.4f} (rank {e.semantic_rank})" if e.semantic_score is not None else "not scored"
     terms = ", ".join(e.matched_terms) or "none"
-    return [f"    why: {e.fusion}", f"         keyword {kw}; semantic {sem}; passage {e.chunk_id}; terms: {terms}"]
+    return [f"    why: {e.fusion}",
+            f"         keyword {kw}; semantic {sem}; scored on passage {e.chunk_id} (query words in it: {terms})"]
 
 
 def facet_lines(f: Any) -> list[str]:

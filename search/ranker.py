@@ -186,8 +186,9 @@ class Searcher:
 
     def _hits(self, page: Ranked, found: Candidates, offset: int, *, snippets: bool) -> list[Hit]:
         keyword, semantic = found.keyword, found.semantic
-        fields = [self.reader.chunk_fields(d) for _, (_, d) in page]
-        sentence_scores = self._sentence_scores([f.get("body", "") for f in fields], [d for _, (_, d) in page],
+        shown = [self._shown(aid, d, found) if snippets else (d, self.reader.chunk_fields(d)) for aid, (_, d) in page]
+        fields = [f for _, f in shown]
+        sentence_scores = self._sentence_scores([f.get("body", "") for f in fields], [d for d, _ in shown],
                                                 found) if snippets else []
         hits = []
         for n, ((article_id, (score, d)), stored) in enumerate(zip(page, fields)):
@@ -200,6 +201,19 @@ class Searcher:
                 snippet=make_snippet(stored.get("body", ""), found.terms, semantic=sentence_scores[n])
                 if snippets else ""))
         return hits
+
+    def _shown(self, article_id: str, docnum: int, found: Candidates) -> tuple[int, dict]:
+        """The passage a hit shows: its best one, unless (hybrid mode) that holds none of the query's
+        words while others of the article do; then the one of those closest in meaning."""
+        stored = self.reader.chunk_fields(docnum)
+        if found.mode != "hybrid" or found.qvec is None or match_spans(stored.get("body", ""), found.terms):
+            return docnum, stored
+        holding = [(d, fields) for d in self.reader.article_docnums(article_id) if d != docnum
+                   for fields in [self.reader.chunk_fields(d)] if match_spans(fields.get("body", ""), found.terms)]
+        if not holding:
+            return docnum, stored
+        sims = self.reader.store.scores_at(found.qvec, [d for d, _ in holding])
+        return max(holding, key=lambda item: (sims.get(item[0], -1.0), -item[0]))
 
     def _sentence_scores(self, bodies: list[str], docnums: list[int],
                          found: Candidates) -> list[list[float] | None]:

@@ -7,6 +7,7 @@ similarity to the query (so a hit found only by meaning shows its most similar s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from indexer.analysis import text_analyzer
@@ -28,8 +29,14 @@ def match_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
     """``(start, end, term)`` of every token of ``text`` whose analysed form is a query term."""
     if not terms:
         return []
-    return [(t.startchar, t.endchar, t.text) for t in _analyzer(text, chars=True, mode="index")
-            if t.text in terms]
+    return [token for token in _tokens(text) if token[2] in terms]
+
+
+@functools.lru_cache(maxsize=256)
+def _tokens(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Every analysed token of a text with its place (kept: a search looks at a hit's passage
+    several times, to choose it, its sentence and its marks, and analysing costs ~1 ms)."""
+    return tuple((t.startchar, t.endchar, t.text) for t in _analyzer(text, chars=True, mode="index"))
 
 
 def sentence_keyword_scores(spans: Sequence[tuple[int, int]],

@@ -212,3 +212,28 @@ def test_sentences_are_embedded_for_snippets_only_where_terms_cannot_choose(buil
         assert calls[0] == 1 and len(calls) == 2 and calls[1] > 1
         assert [h.snippet for h in stored] == [h.snippet for h in encoded]
 
+
+def test_a_hit_shows_a_passage_that_holds_the_query_words(tmp_path: Path) -> None:
+    from search.results import Candidates
+
+    filler = " ".join(f"Residents of the island waited on the quay for news number {i} from the harbour office."
+                      for i in range(30))
+    rows = [{"id": "isl", "title": "Island service resumes", "text": "The ferry will run again on Saturday. " + filler},
+            {"id": "far", "title": "Quay repairs", "text": "The quay will be repaired by the harbour office."}]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    index_paths(tmp_path / "idx", [str(feed)])
+    with Searcher(tmp_path / "idx") as s:
+        first, *rest = s.reader.article_docnums("isl")
+        assert rest and "ferry" in s.reader.chunk_fields(first)["body"]
+        assert not any("ferry" in s.reader.chunk_fields(d)["body"] for d in rest)
+        qvec = s.encoder.encode(["ferry"])[0]
+        page = [("isl", (0.9, rest[-1]))]  # scored on a passage without the word (by meaning, say)
+        for mode, expected in (("hybrid", first), ("semantic", rest[-1]), ("keyword", rest[-1])):
+            found = Candidates(mode, {rest[-1]: 2.0}, {rest[-1]: 0.5}, qvec, frozenset({"ferri"}), "ferry")
+            hit = s._hits(page, found, 0, snippets=True)[0]
+            assert hit.chunk_id == s.reader.chunk_fields(expected)["chunk_id"], mode
+            assert ("[[ferry]]" in hit.snippet) == (mode == "hybrid")
+            assert (hit.score, hit.keyword_score, hit.semantic_score) == (0.9, 2.0, 0.5)  # the article's, as fused
+        found = Candidates("hybrid", {}, {}, qvec, frozenset({"quay"}), "quay")  # every passage holds it
+        assert s._hits(page, found, 0, snippets=True)[0].chunk_id == s.reader.chunk_fields(rest[-1])["chunk_id"]
