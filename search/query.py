@@ -16,6 +16,7 @@ side, so a hybrid hit found by meaning still honours them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -31,6 +32,7 @@ from indexer.analysis import text_analyzer
 from .keyword import SEARCH_FIELDS, TERM_FIELDS, keyword_text, terms_within
 
 FILTER_FIELDS = ("source", "author", "url", "date", "published")
+PREFIX_MARKS = 64  # words of one prefix (`ferr*`) that snippets mark, at most
 _CONDITION = re.compile(r"""(?<![^\s(])(?P<field>source|author|url|date|published):"""
                         r"""(?P<value>"[^"]*"|\[[^\]]*\]|\{[^}]*\}|[^\s()]+)""", re.I)
 _NEGATED = re.compile(r"""(?:(?<![^\s(])-|\bNOT\s+)(?:"[^"]*"|\S+)""")
@@ -203,9 +205,22 @@ def parse(searcher: Searcher, text: str, *, filters: Filters = Filters(), today:
     for query in (scoring, constraint):
         _tree_matchers(query)
     terms = frozenset(t.decode("utf-8") if isinstance(t, bytes) else str(t)
-                      for f, t in scoring.iter_all_terms() if f in TERM_FIELDS)
+                      for f, t in scoring.iter_all_terms() if f in TERM_FIELDS) | _prefix_words(scoring, searcher)
     return ParsedQuery(text, scoring, constraint, semantic_text(rest if not problem else text), terms, words,
                        tuple(warnings))
+
+
+def _prefix_words(query: wq.Query, searcher: Searcher) -> frozenset[str]:
+    """The index's words that a query's prefixes (``ferr*``) stand for, so snippets mark them
+    (at most PREFIX_MARKS per prefix; an excluded prefix marks nothing)."""
+    if isinstance(query, wq.Not):
+        return frozenset()
+    if isinstance(query, wq.AndNot):
+        return _prefix_words(query.a, searcher)
+    if type(query) is wq.Prefix and query.fieldname in TERM_FIELDS:
+        words = itertools.islice(searcher.reader().expand_prefix(query.fieldname, query.text), PREFIX_MARKS)
+        return frozenset(w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words)
+    return frozenset().union(*(_prefix_words(q, searcher) for q in query.children()))
 
 
 def _tree_matchers(query: wq.Query | None) -> None:

@@ -142,3 +142,15 @@ def test_repeated_words_of_a_long_query_weigh_more(examples_index: Path) -> None
         weights = {t.text: round(t.boost, 3) for t in s.parse("ferry strike and the ferry crews' ferry").scoring.subqueries}
         assert weights == {"ferri": round(9 * 3 / 11, 3), "strike": 1.0, "crew": 1.0}
         assert all(t.boost == 1.0 for t in s.parse("ferry strike").scoring.subqueries)
+
+
+def test_snippets_mark_the_words_a_prefix_stands_for(examples_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.query as query
+
+    with Searcher(examples_index) as s:
+        assert s.parse("ferr*").terms == {"ferri", "ferreira"}  # the index's words (stems) under the prefix
+        hit = s.search("ferr*", mode="keyword", limit=1).hits[0]
+        assert "[[ferry]]" in hit.snippet
+        assert s.parse("strike -ferr*").terms == {"strike"}  # an excluded prefix marks nothing
+        monkeypatch.setattr(query, "PREFIX_MARKS", 1)
+        assert len(s.parse("ferr*").terms) == 1
