@@ -1,11 +1,13 @@
 """The rows of a vector store nearest to a query: exact, or proposed by the ANN and scored exactly.
 
 * No filter, an ANN index: its candidates (and the rows waiting beside it), scored exactly.
-* A filter that keeps at least :data:`ANN_FILTER_SHARE` of the rows, an ANN index: its candidates
-  post-filtered, asking for more hits (in proportion to what the filter removes, then 4x at a
-  time) until ``k`` remain; exact search if :data:`MAX_FETCH` hits are not enough. At a million
-  float16 rows: 36 ms per filtered query vs 97 ms exact (and 0.4-1.2 s before the float16 path
-  below), the same top-10 scores on the bench's 24 filtered queries.
+* A filter that keeps at least :data:`ANN_FILTER_SHARE` of the rows, an ANN index, and more
+  allowed rows than exact search reads in the time the ANN takes for the hits it must be asked
+  for (:data:`EXACT_ROWS_PER_HIT`): its candidates post-filtered, asking for more hits (in
+  proportion to what the filter removes, then 4x at a time) until ``k`` remain; exact search if
+  :data:`MAX_FETCH` hits are not enough. At a million float16 rows, 300 hits: a filter keeping
+  a third of the rows 83-107 ms vs 132-153 ms exact, nearly all of them 45-63 ms vs 267-387 ms;
+  one keeping 8 % 36 ms exact vs 291 ms (the ANN asked for 20,000 hits).
 * Otherwise exact: float32 rows with numpy; float16 rows with usearch's exact search, which reads
   float16 directly (numpy upcasts first: 400k gathered rows 0.8-1.5 s, usearch 0.15 s), over
   blocks of rows, then the few best rescored with numpy.
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 
 ANN_FILTER_SHARE = 0.05  # filters keeping at least this share of the live rows go through the ANN
 MAX_FETCH = 20_000       # ANN hits asked for at most when post-filtering
+EXACT_ROWS_PER_HIT = 30  # exact search reads this many rows in the time the HNSW search spends per hit
+                         # asked for (1M float16 rows: ~0.4 us a row, ~12 us a hit; bench/window.py)
 FETCH_FACTOR = 8         # hits asked per wanted row and per share of rows the filter removes: at 1M
                          # passages (a corpus repeated 12 times: many identical vectors) 2 found
                          # 0.958 of the exact top-10 scores on 24 filtered queries, 8 all of them
@@ -34,7 +38,7 @@ def nearest(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarray | No
         if rows is None:
             found = _ann_rows(store, query, k)
             return top(found, store.similarities(query, found), k)
-        if len(rows) >= ANN_FILTER_SHARE * len(store):
+        if len(rows) >= ANN_FILTER_SHARE * len(store) and len(rows) > EXACT_ROWS_PER_HIT * _fetch(store, k, rows):
             hits = _ann_filtered(store, query, k, rows)
             if hits is not None:
                 return hits
@@ -69,7 +73,7 @@ def _ann_rows(store: VectorStore, query: np.ndarray, k: int) -> np.ndarray:
 def _ann_filtered(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[int, float]] | None:
     allowed = np.zeros(len(store.ids), dtype=bool)
     allowed[rows] = True
-    fetch = min(MAX_FETCH, k + int(FETCH_FACTOR * k * len(store) / max(len(rows), 1)))
+    fetch = _fetch(store, k, rows)
     while True:
         found = _ann_rows(store, query, fetch)
         found = found[allowed[found]]
@@ -78,6 +82,11 @@ def _ann_filtered(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarra
         if fetch >= MAX_FETCH:
             return None
         fetch = min(MAX_FETCH, 4 * fetch)
+
+
+def _fetch(store: VectorStore, k: int, rows: np.ndarray) -> int:
+    """ANN hits to ask for first, so that about ``k`` survive a filter that keeps ``rows``."""
+    return min(MAX_FETCH, k + int(FETCH_FACTOR * k * len(store) / max(len(rows), 1)))
 
 
 def _exact_float16(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[int, float]]:

@@ -307,6 +307,11 @@ def test_a_broad_filter_uses_the_ann_and_a_narrow_one_exact_search(tmp_path: Pat
     monkeypatch.setattr(store.ann, "rows", lambda q, k: calls.append(k) or original(q, k))
     queries = unit_rows(20, seed=12)
     broad = np.arange(0, 2000, 3)  # a third of the rows
+    # 667 allowed rows: exact search reads them faster than the ANN finds the 250 hits it would
+    # need (10 wanted, x 8 per share removed), so with the measured costs the ANN is not asked.
+    assert [r for r, _ in store.search(queries[0], 10, allowed=broad)] == _exact(rows, ids, queries[0], 10, broad)
+    assert not calls
+    monkeypatch.setattr(vector_search, "EXACT_ROWS_PER_HIT", 2)  # as if exact search were slow: 667 > 2 x 250
     overlap = []
     for query in queries:
         got = [r for r, _ in store.search(query, 10, allowed=broad)]
