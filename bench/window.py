@@ -120,8 +120,8 @@ def _filtered(searcher: Any, texts: list[str], k: int = 300) -> list[dict[str, A
     reader, store, out = searcher.reader, searcher.reader.store, []
     if store.ann is None:
         return out
-    default = (vector_search.ANN_FILTER_SHARE, vector_search.EXACT_ROWS_PER_HIT)
-    paths = {"ann": (0.0, 0), "exact": (2.0, 0), "chosen": default}
+    default = (vector_search.ANN_FILTER_SHARE, vector_search.EXACT_ROWS_PER_HIT, vector_search.FULL_ROWS_PER_HIT)
+    paths = {"ann": (0.0, 0, 0), "exact": (2.0, 0, 0), "chosen": default}
     for text in texts:
         parsed = searcher.parse(text)
         if parsed.constraint is None or not parsed.semantic_text:
@@ -131,16 +131,16 @@ def _filtered(searcher: Any, texts: list[str], k: int = 300) -> list[dict[str, A
             continue
         qvec = searcher.encoder.encode([parsed.semantic_text])[0]
         row: dict[str, Any] = {"query": text, "rows": len(allowed)}
-        for path, (share, per_hit) in paths.items():
-            vector_search.ANN_FILTER_SHARE, vector_search.EXACT_ROWS_PER_HIT = share, per_hit
+        for path, (share, per_hit, full) in paths.items():
+            vector_search.ANN_FILTER_SHARE, vector_search.EXACT_ROWS_PER_HIT, vector_search.FULL_ROWS_PER_HIT = \
+                share, per_hit, full
             store.search(qvec, k, allowed=allowed)
             started = time.perf_counter()
             store.search(qvec, k, allowed=allowed)
             row[path] = round((time.perf_counter() - started) * 1000, 1)
-        vector_search.ANN_FILTER_SHARE, vector_search.EXACT_ROWS_PER_HIT = default
+        vector_search.ANN_FILTER_SHARE, vector_search.EXACT_ROWS_PER_HIT, vector_search.FULL_ROWS_PER_HIT = default
         rows = np.asarray(sorted(allowed), dtype=np.int64)
-        row["path"] = "ANN" if (len(rows) >= default[0] * len(store)
-                                and len(rows) > default[1] * vector_search._fetch(store, k, rows)) else "exact"
+        row["path"] = "ANN" if vector_search.ann_filters(store, k, rows) else "exact"
         out.append(row)
     return out
 

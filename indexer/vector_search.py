@@ -4,7 +4,8 @@
 * A filter that keeps at least :data:`ANN_FILTER_SHARE` of the rows, an ANN index, and more
   allowed rows than exact search reads in the time the ANN takes for the hits it must be asked
   for (:data:`EXACT_ROWS_PER_HIT`): its candidates post-filtered, asking for more hits (in
-  proportion to what the filter removes, then 4x at a time) until ``k`` remain; exact search if
+  proportion to what the filter removes, then 4x at a time) until ``k`` remain (float32 rows of
+  which at least half are allowed cost less exactly: :data:`FULL_ROWS_PER_HIT`); exact search if
   :data:`MAX_FETCH` hits are not enough. At a million float16 rows, 300 hits: a filter keeping
   a third of the rows 83-107 ms vs 132-153 ms exact, nearly all of them 45-63 ms vs 267-387 ms;
   one keeping 8 % 36 ms exact vs 291 ms (the ANN asked for 20,000 hits).
@@ -26,6 +27,8 @@ ANN_FILTER_SHARE = 0.05  # filters keeping at least this share of the live rows 
 MAX_FETCH = 20_000       # ANN hits asked for at most when post-filtering
 EXACT_ROWS_PER_HIT = 30  # exact search reads this many rows in the time the HNSW search spends per hit
                          # asked for (1M float16 rows: ~0.4 us a row, ~12 us a hit; bench/window.py)
+FULL_ROWS_PER_HIT = 120  # the same for float32 rows when at least half are allowed: one contiguous
+                         # product over every row, ~0.1 us a row (182k rows: 15-19 ms vs ANN 30-38 ms)
 FETCH_FACTOR = 8         # hits asked per wanted row and per share of rows the filter removes: at 1M
                          # passages (a corpus repeated 12 times: many identical vectors) 2 found
                          # 0.958 of the exact top-10 scores on 24 filtered queries, 8 all of them
@@ -38,7 +41,7 @@ def nearest(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarray | No
         if rows is None:
             found = _ann_rows(store, query, k)
             return top(found, store.similarities(query, found), k)
-        if len(rows) >= ANN_FILTER_SHARE * len(store) and len(rows) > EXACT_ROWS_PER_HIT * _fetch(store, k, rows):
+        if ann_filters(store, k, rows):
             hits = _ann_filtered(store, query, k, rows)
             if hits is not None:
                 return hits
@@ -53,6 +56,13 @@ def nearest(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarray | No
         usable[rows] = True
     scores[~usable] = -np.inf
     return top(np.flatnonzero(usable), scores[usable], k)
+
+
+def ann_filters(store: VectorStore, k: int, rows: np.ndarray) -> bool:
+    """Whether a search for ``k`` rows among ``rows`` should ask the ANN (else: exact search)."""
+    full = store.vectors.dtype != np.float16 and len(rows) >= len(store.ids) // 2  # exact: no gather
+    per_hit = FULL_ROWS_PER_HIT if full else EXACT_ROWS_PER_HIT
+    return len(rows) >= ANN_FILTER_SHARE * len(store) and len(rows) > per_hit * _fetch(store, k, rows)
 
 
 def top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

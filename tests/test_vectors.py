@@ -312,6 +312,11 @@ def test_a_broad_filter_uses_the_ann_and_a_narrow_one_exact_search(tmp_path: Pat
     assert [r for r, _ in store.search(queries[0], 10, allowed=broad)] == _exact(rows, ids, queries[0], 10, broad)
     assert not calls
     monkeypatch.setattr(vector_search, "EXACT_ROWS_PER_HIT", 2)  # as if exact search were slow: 667 > 2 x 250
+    # float32 rows of which at least half are allowed: one product over all rows, still cheaper.
+    most = np.arange(0, 2000)[np.arange(2000) % 4 != 0]  # 1,500 rows: 1,500 < 120 x 116 hits
+    assert not vector_search.ann_filters(store, 10, most) and vector_search.ann_filters(store, 10, broad)
+    assert [r for r, _ in store.search(queries[0], 10, allowed=most)] == _exact(rows, ids, queries[0], 10, most)
+    assert not calls
     overlap = []
     for query in queries:
         got = [r for r, _ in store.search(query, 10, allowed=broad)]
