@@ -40,16 +40,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    import search.anchors as anchors
+    from search import anchors, ranker
     from search import passages as answers
-    from search import ranker
 
     rows, _ = passages(args.index_dir)
     queries = make_queries(rows, args.queries)
     texts = [q["text"] for q in queries]
     questions = [q["text"] for q in queries if q["kind"] == "question"]
     searcher = ranker.Searcher(args.index_dir)
-    whoosh_anchors = lambda s, scoring, cands, bm25=None: anchors.anchored_docs(s, scoring, cands)  # noqa: E731
+    whoosh_anchors = lambda s, scoring, cands, bm25=None: anchors.anchored_docs(s, scoring, cands)
     configs = {f"window {w}, anchors by {name}": (w, fn) for w in WINDOWS
                for name, fn in (("postings", anchors.anchored_docs), ("Whoosh", whoosh_anchors))}
 
