@@ -47,7 +47,7 @@ def nearest(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarray | No
                 return hits
     if store.vectors.dtype == np.float16:
         return _exact_float16(store, query, k, rows)
-    if rows is not None and len(rows) < len(store.ids) // 2:
+    if rows is not None and not _one_product(store, rows):
         return top(rows, store.similarities(query, rows), k)
     scores = store.similarities(query)
     usable = store.live
@@ -60,9 +60,14 @@ def nearest(store: VectorStore, query: np.ndarray, k: int, rows: np.ndarray | No
 
 def ann_filters(store: VectorStore, k: int, rows: np.ndarray) -> bool:
     """Whether a search for ``k`` rows among ``rows`` should ask the ANN (else: exact search)."""
-    full = store.vectors.dtype != np.float16 and len(rows) >= len(store.ids) // 2  # exact: no gather
-    per_hit = FULL_ROWS_PER_HIT if full else EXACT_ROWS_PER_HIT
+    per_hit = FULL_ROWS_PER_HIT if _one_product(store, rows) else EXACT_ROWS_PER_HIT
     return len(rows) >= ANN_FILTER_SHARE * len(store) and len(rows) > per_hit * _fetch(store, k, rows)
+
+
+def _one_product(store: VectorStore, rows: np.ndarray) -> bool:
+    """Whether exact search among ``rows`` scores every row in one product (float32 rows, at
+    least half of them allowed) instead of gathering the allowed ones."""
+    return store.vectors.dtype != np.float16 and len(rows) >= len(store.ids) // 2
 
 
 def top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
