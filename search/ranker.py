@@ -208,8 +208,7 @@ class Searcher:
         stored = self.reader.chunk_fields(docnum)
         if found.mode != "hybrid" or found.qvec is None or match_spans(stored.get("body", ""), found.terms):
             return docnum, stored
-        others = self.reader.searcher.document_numbers(article_id=article_id)  # any order: no sort by position
-        holding = [(d, fields) for d in others if d != docnum
+        holding = [(d, fields) for d in self.reader.article_docnums(article_id, in_order=False) if d != docnum
                    for fields in [self.reader.chunk_fields(d)] if match_spans(fields.get("body", ""), found.terms)]
         if not holding:
             return docnum, stored

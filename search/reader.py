@@ -89,10 +89,11 @@ class IndexReader:
         """Stored fields of an article (clean body, metadata), or None."""
         return self.articles.document(article_id=article_id)
 
-    def article_docnums(self, article_id: str) -> list[int]:
-        """Keyword document numbers (= vector rows) of an article's passages, in passage order."""
+    def article_docnums(self, article_id: str, *, in_order: bool = True) -> list[int]:
+        """Keyword document numbers (= vector rows) of an article's passages, in passage order
+        (``in_order=False``: in any order, without reading each passage's stored fields)."""
         docnums = list(self.searcher.document_numbers(article_id=article_id))
-        return sorted(docnums, key=lambda d: self.chunk_fields(d).get("position", 0))
+        return sorted(docnums, key=lambda d: self.chunk_fields(d).get("position", 0)) if in_order else docnums
 
     def close(self) -> None:
         """Release the Whoosh searchers."""
