@@ -125,7 +125,9 @@ def hit_renderables(hit: Any, *, styled: bool, terminal: bool) -> list[Any]:
     from rich.text import Text
 
     head = Text(f"{hit.rank:>2}. ", style="bold" if styled else "")
-    head.append(hit.title or "(untitled)", style="bold" if styled else "")
+    head.append_text(snippet_text(hit.marked_title or hit.title or "(untitled)", styled))
+    if styled:
+        head.stylize("bold")
     meta = " · ".join([(hit.published or "no date")[:10], hit.source or "unknown source",
                        f"score {hit.score:.3f}", hit.article_id])
     snippet = snippet_text(hit.snippet, styled)
@@ -137,7 +139,7 @@ def hit_renderables(hit: Any, *, styled: bool, terminal: bool) -> list[Any]:
 
 
 HIT_KEYS = ["rank", "article_id", "chunk_id", "title", "url", "published", "source", "score",
-            "keyword_score", "semantic_score", "snippet"]
+            "keyword_score", "semantic_score", "snippet", "marked_title"]
 
 
 def table(rows: list[dict[str, Any]], keys: list[str], fmt: str) -> list[str]:

@@ -62,9 +62,10 @@ def search(
 ) -> None:
     """Search the index; plain words match any of them (more is better), questions match by meaning.
 
-    Each hit shows rank, title, date, source, score and a snippet with the query terms marked.
-    JSON output is one object per hit with the keys rank, article_id, chunk_id, title, url,
-    published, source, score, keyword_score, semantic_score, snippet (null where unknown), plus
+    Each hit shows rank, title, date, source, score and a snippet, the query terms marked in
+    the title and the snippet. JSON output is one object per hit with the keys rank,
+    article_id, chunk_id, title, url, published, source, score, keyword_score, semantic_score,
+    snippet, marked_title (the title with the terms marked; null where unknown), plus
     "explanation" with --explain; then, when there is one, an object {"did_you_mean": ...} and
     with --facets an object {"facets": ...}.
     """

@@ -6,7 +6,8 @@ bench/query.py's queries (made from the index's own passages), hybrid, ``-n 10``
 settings: as before (each hit shows its best-scoring passage; prefixes mark nothing), with the
 shown passage chosen to hold the query's words, and with prefix words marked too (newsdig's
 default). For the hits still without a mark, the reason: the words are only in the headline,
-the hit is a question's top hit (its sentence is chosen by meaning), or other.
+the hit is a question's top hit (its sentence is chosen by meaning), or other; and how many of
+them show the words marked in the title (``marked_title``) instead.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def main() -> int:
     summary: dict[str, Any] = {"index_dir": str(args.index_dir), "queries": len(queries), "settings": {}}
     for name, (pick, prefix_marks) in settings.items():
         ranker.Searcher._shown, query_module.PREFIX_MARKS = pick, prefix_marks  # type: ignore[method-assign]
-        hits = unmarked = 0
+        hits = unmarked = in_title = 0
         why: Counter[str] = Counter()
         for q in queries:
             results = searcher.search(q["text"], limit=10)
@@ -55,14 +56,16 @@ def main() -> int:
                 if "[[" in hit.snippet:
                     continue
                 unmarked += 1
+                in_title += "[[" in (hit.marked_title or "")
                 docs = searcher.reader.article_docnums(hit.article_id)
                 in_body = any(match_spans(searcher.reader.chunk_fields(d).get("body", ""), terms) for d in docs)
                 title = searcher.reader.chunk_fields(docs[0]).get("title") or "" if docs else ""
                 why["question's top hit" if in_body and rank == 0 and q["kind"] == "question" else
                     "headline only" if not in_body and match_spans(title, terms) else f"other ({q['kind']})"] += 1
-        summary["settings"][name] = {"keyword_matched_hits": hits, "no_marked_word": unmarked, "why": dict(why)}
-        print(f"{name:32s} {unmarked:5d} of {hits:,} keyword-matched hits mark no query word: "
-              + ", ".join(f"{k} {v}" for k, v in why.most_common()))
+        summary["settings"][name] = {"keyword_matched_hits": hits, "no_marked_word": unmarked, "why": dict(why),
+                                     "marked_in_title": in_title}
+        print(f"{name:32s} {unmarked:5d} of {hits:,} keyword-matched hits mark no query word in the snippet: "
+              + ", ".join(f"{k} {v}" for k, v in why.most_common()) + f"; {in_title} of them in the title")
     ranker.Searcher._shown, query_module.PREFIX_MARKS = shown, marks  # type: ignore[method-assign]
     write_json(args.json, summary)
     return 0

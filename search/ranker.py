@@ -29,7 +29,7 @@ from .keyword import is_question, keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
 from .results import Candidates, Hit, Results
-from .snippets import make_snippet, match_spans
+from .snippets import make_snippet, mark_all, match_spans
 from .suggest import suggest
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -199,7 +199,8 @@ class Searcher:
                 keyword_score=round(keyword[d], 6) if d in keyword else None,
                 semantic_score=round(semantic[d], 6) if d in semantic else None,
                 snippet=make_snippet(stored.get("body", ""), found.terms, semantic=sentence_scores[n])
-                if snippets else ""))
+                if snippets else "",
+                marked_title=mark_all(stored["title"], found.terms) if snippets and stored.get("title") else None))
         return hits
 
     def _shown(self, article_id: str, docnum: int, found: Candidates) -> tuple[int, dict]:

@@ -37,6 +37,7 @@ class Hit:
     keyword_score: float | None
     semantic_score: float | None
     snippet: str
+    marked_title: str | None = None  # the title with the query's words marked [[like this]]
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,11 @@ def _starts_sentence(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?。\"”’\n"
 
 
+def mark_all(text: str, terms: frozenset[str]) -> str:
+    """The whole of a short text (a headline) with the query's terms marked, spaces collapsed."""
+    return render(text, 0, len(text), match_spans(text, terms), max_chars=max(1, len(text)))
+
+
 def make_snippet(text: str, terms: frozenset[str], *, semantic: Sequence[float] | None = None,
                  max_chars: int = MAX_CHARS) -> str:
     """The snippet of a passage for a query.

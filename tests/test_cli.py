@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from cli import app
 
 HIT_KEYS = ["rank", "article_id", "chunk_id", "title", "url", "published", "source", "score",
-            "keyword_score", "semantic_score", "snippet"]
+            "keyword_score", "semantic_score", "snippet", "marked_title"]
 
 
 def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
@@ -25,15 +25,32 @@ def test_index_search_stats_roundtrip(tmp_path: Path, corpus: Path) -> None:
     hits = [json.loads(line) for line in run("search", "solar reservoir", "--json", "--index-dir", idx).stdout.splitlines()]
     assert list(hits[0]) == HIT_KEYS
     assert hits[0]["title"].startswith("Harbour Council") and "[[solar]]" in hits[0]["snippet"]
+    assert hits[0]["marked_title"] == "Harbour Council Approves Floating [[Solar]] Farm on Old [[Reservoir]]"
     text = run("search", "solar reservoir", "-n", "1", "--index-dir", idx).stdout
     lines = text.splitlines()
-    assert lines[0] == " 1. Harbour Council Approves Floating Solar Farm on Old Reservoir"
+    assert lines[0] == " 1. Harbour Council Approves Floating [[Solar]] Farm on Old [[Reservoir]]"
     assert lines[1].startswith("    no date · unknown source · score ")
     assert "[[solar]]" in lines[2]  # markers, since stdout is not a terminal
     stats = json.loads(run("stats", "--json", "--index-dir", idx).stdout)
     assert {k: stats[k] for k in ("articles", "chunks", "model", "format_version")} == {
         "articles": 4, "chunks": stats["chunks"], "model": "all-MiniLM-L6-v2", "format_version": 2}
     assert stats["bytes"] > 0 and stats["updated"]
+
+
+def test_title_terms_bold_on_a_terminal() -> None:
+    from cli_output import hit_renderables
+    from search.results import Hit
+
+    hit = Hit(1, "a1", "a1#0", "Ferry Strike Ends", None, None, None, 1.0, 1.0, None, "The port reopened.",
+              marked_title="[[Ferry]] Strike Ends")
+    head = hit_renderables(hit, styled=True, terminal=True)[0]
+    assert head.plain == " 1. Ferry Strike Ends"
+    marked = [head.plain[s.start:s.end] for s in head.spans if "yellow" in str(s.style)]
+    assert marked == ["Ferry"]
+    plain = hit_renderables(hit, styled=False, terminal=False)[0]
+    assert plain.plain == " 1. [[Ferry]] Strike Ends"
+    untitled = Hit(2, "a2", "a2#0", None, None, None, None, 1.0, None, 0.5, "x")
+    assert hit_renderables(untitled, styled=False, terminal=False)[0].plain == " 2. (untitled)"
 
 
 def test_index_dir_from_environment(tmp_path: Path, corpus: Path) -> None:
