@@ -14,7 +14,7 @@ import typer
 
 import cli_output as out
 from cli_common import (DEFAULT_SUPPORT, DEFAULT_WEIGHT, EXIT_ERROR, FormatOption, Fusion, IndexDir, JsonFlag,
-                        LimitOption, Mode, PagerFlag, SupportOption, console, emit, fail, index_dir, output_format, run, warn)
+                        LimitOption, Mode, PagerFlag, RerankOption, SupportOption, console, emit, fail, index_dir, output_format, run, warn)
 
 Since = Annotated[Optional[str], typer.Option(help="Only articles published on or after this date: 2024-03-01, 2024-03, or 7d, 2w, 3m, 1y back from today.")]
 Until = Annotated[Optional[str], typer.Option(help="Only articles published on or before this date (same forms as --since).")]
@@ -57,6 +57,7 @@ def search(
     fusion: Annotated[Fusion, typer.Option(help="How hybrid mode merges the two rankings: convex (weighted min-max scores) or rrf (reciprocal rank fusion, k=60).")] = Fusion.convex,
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the semantic side in convex fusion (0 = keyword only, 1 = semantic only).")] = DEFAULT_WEIGHT,
     support: SupportOption = DEFAULT_SUPPORT,
+    rerank: RerankOption = 0,
     model: ModelCheck = None, index_dir_: IndexDir = None, fmt: FormatOption = None, as_json: JsonFlag = False,
     pager: PagerFlag = False,
 ) -> None:
@@ -73,9 +74,12 @@ def search(
         raise typer.BadParameter("--sort takes relevance, date or -date")
     if (query is None) == (queries is None):
         raise typer.BadParameter("give a QUERY or --queries FILE (one of them)")
+    if rerank and mode == Mode.keyword:
+        raise typer.BadParameter("--rerank reads passages with the model: use hybrid or semantic mode")
     form = output_format(fmt, as_json)
     options = dict(limit=limit, offset=offset, mode=mode.value, sort=sort, filters=_filters(since, until, source, author),
-                   min_score=min_score, fusion_method=fusion.value, weight=weight, support=support)
+                   min_score=min_score, fusion_method=fusion.value, weight=weight, support=support,
+                   rerank=rerank)
     if queries is not None:
         _search_many(queries, index_dir_, model, form, options, pager)
         return

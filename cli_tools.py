@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 import cli_output as out
-from cli_common import (DEFAULT_SUPPORT, DEFAULT_WEIGHT, FormatOption, Fusion, Mode, SupportOption, output_format,
-                        progress_bar, run)
+from cli_common import (DEFAULT_SUPPORT, DEFAULT_WEIGHT, FormatOption, Fusion, Mode, RerankOption, SupportOption,
+                        output_format, progress_bar, run)
 
 
 def eval_(
@@ -18,6 +18,7 @@ def eval_(
     fusion: Annotated[Fusion, typer.Option(help="Fusion method of hybrid mode.")] = Fusion.convex,
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = DEFAULT_WEIGHT,
     support: SupportOption = DEFAULT_SUPPORT,
+    rerank: RerankOption = 0,
     model: Annotated[Optional[str], typer.Option(help="Model folder for the index built here (default: the packaged all-MiniLM-L6-v2); a reused index keeps its own.")] = None,
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Index to build or reuse for the corpus (default: a temporary one, deleted afterwards). NEWSDIG_INDEX is not read here, so an evaluation never writes into your archive's index.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
@@ -44,7 +45,7 @@ def eval_(
             typer.echo(f"newsdig: skipped {skip.where}: {skip.reason}", err=True)
         with run(Searcher, directory, model=model) as searcher:
             results = run(evaluate, searcher, data, modes, fusion_method=fusion.value, weight=weight,
-                          support=support)
+                          support=support, rerank=rerank)
     form = output_format(fmt, as_json)
     if form == "text":
         lines = out.eval_lines(data.root.name, len(data.qrels), results, as_json=False)

@@ -212,6 +212,25 @@ def late_pooled(model: BertModel, forward: Callable[[list], tuple[np.ndarray, np
     return normalize_rows(vectors), normalize_rows(sentences), counts
 
 
+def token_states(model: BertModel, forward: Callable[[list], tuple[np.ndarray, np.ndarray]],
+                 texts: Sequence[str], batch_size: int = 16) -> list[tuple[np.ndarray, list[str]]]:
+    """Per text: the unit last-layer states of its tokens (special tokens left out) and the word
+    pieces they stand for, for late interaction (see :mod:`search.rerank`)."""
+    from .vector_store import normalize_rows
+
+    out: list[tuple[np.ndarray, list[str]]] = [(np.zeros((0, model.dim), dtype=np.float32), [])] * len(texts)
+    encodings, order = model.tokenize(texts)
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        states, _ = forward([encodings[i] for i in batch])
+        states = np.asarray(states, dtype=np.float32)
+        for row, i in enumerate(batch):
+            enc = encodings[i]
+            keep = [j for j, special in enumerate(enc.special_tokens_mask) if not special]
+            out[i] = (normalize_rows(states[row, keep]), [enc.tokens[j] for j in keep])
+    return out
+
+
 class NumpyBertEncoder:
     """Mean-pooled, L2-normalised BERT sentence embeddings computed with numpy."""
 
@@ -251,6 +270,11 @@ class NumpyBertEncoder:
         (see :mod:`indexer.sentence_store`): ``(vectors, sentence vectors, sentences per text)``."""
         with _one_blas_thread():
             return late_pooled(self._model, self._forward, texts, spans, batch_size)
+
+    def token_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
+        """Unit token states and word pieces of each text (BLAS threads as numpy sets them: a few
+        whole passages are large enough to gain from them)."""
+        return token_states(self._model, self._forward, texts)
 
     def _forward(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
         """Last-layer token states (batch × length × dim) and the real-token mask of a batch."""

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .numpy_encoder import BertModel, UnsupportedModel, late_pooled, mean_pool
+from .numpy_encoder import (
+    BertModel,
+    UnsupportedModel,
+    late_pooled,
+    mean_pool,
+    token_states,
+)
 from .vector_store import normalize_rows
 
 __all__ = ["TorchBertEncoder", "UnsupportedModel"]
@@ -65,6 +71,13 @@ class TorchBertEncoder:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
                                                     enabled=self.precision == "bf16"):
             return late_pooled(self._model, self._forward, texts, spans, batch_size)
+
+    def token_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
+        """Unit token states and word pieces of each text (see :func:`indexer.numpy_encoder.token_states`)."""
+        torch = self._torch
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                                    enabled=self.precision == "bf16"):
+            return token_states(self._model, self._forward, texts)
 
     def _forward(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
         """Last-layer token states (batch × length × dim, float32) and the real-token mask."""

@@ -12,6 +12,7 @@ semantic-only hits (``search.anchors``); order (relevance or date), page, make s
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -28,6 +29,7 @@ from .facets import count_facets
 from .keyword import is_question, keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
+from .rerank import Reranker, reordered
 from .results import Candidates, Hit, Results
 from .snippets import make_snippet, mark_all, match_spans
 from .suggest import suggest
@@ -54,6 +56,7 @@ class Searcher:
         if not embed.same_model(info.path, model):
             raise ModelMismatchError(info.name, model or "")
         self._encoder: embed.Encoder | None = None
+        self._reranker: Reranker | None = None
 
     @property
     def encoder(self) -> embed.Encoder:
@@ -62,6 +65,18 @@ class Searcher:
             info = self.reader.manifest.model
             self._encoder = embed.load_encoder(info.name, info.path, fast=True)
         return self._encoder
+
+    @property
+    def reranker(self) -> Reranker:
+        """Late-interaction rerank with the index's model (``--rerank``), made on first use."""
+        if self._reranker is None:
+            title = self.reader.manifest.settings.get("embed_title", True)
+
+            def embedded(docnum: int) -> str:  # a passage as the index embedded it
+                stored = self.reader.chunk_fields(docnum)
+                return (f"{stored['title']}\n" if title and stored.get("title") else "") + stored.get("body", "")
+            self._reranker = Reranker(self.encoder, embedded)
+        return self._reranker
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors for many queries at once (for batch search and evaluation)."""
@@ -77,10 +92,13 @@ class Searcher:
                fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT, filters: Filters = Filters(),
                sort: str = "relevance", min_score: float | None = None, depth: int | None = None,
                snippets: bool = True, facets: bool = False, explain: bool = False,
-               query_vector: np.ndarray | None = None, support: float = neighbours.SUPPORT_WEIGHT) -> Results:
+               query_vector: np.ndarray | None = None, support: float = neighbours.SUPPORT_WEIGHT,
+               rerank: int = 0) -> Results:
         """The articles for ``text``, best first (or by date), ``limit`` from ``offset``.
 
-        ``support`` is the weight of neighbour support in hybrid mode (0: none); ``query_vector``
+        ``support`` is the weight of neighbour support in hybrid mode (0: none); ``rerank`` the
+        number of top hits reordered by late interaction (:mod:`search.rerank`; not in keyword
+        mode, which never loads the model); ``query_vector``
         skips encoding the query (it must come from the index's model); ``snippets=False`` leaves
         the snippets empty (faster, for evaluation).
         """
@@ -91,20 +109,26 @@ class Searcher:
         depth = max(WINDOW, depth or 0, 3 * (offset + limit))
         newest = None if sort == "relevance" or mode != "keyword" else sort == "-date"
         found = self.candidates(parsed, mode=mode, depth=depth, query_vector=query_vector, newest_first=newest)
-        ranked = self.rank(found, fusion_method=fusion_method, weight=weight, support=support)
+        ranked = self.rank(found, fusion_method=fusion_method, weight=weight, support=support, rerank=rerank)
         if min_score is not None:
             ranked = [item for item in ranked if item[1][0] >= min_score]
         if sort != "relevance":
             ranked = self._by_date(ranked, newest_first=sort == "-date")
         page = ranked[offset:offset + limit] if limit > 0 else []
         hits = self._hits(page, found, offset, snippets=snippets)
+        explanations = {aid: explain_hit(self.reader.store, found, d, fusion_method, weight, score,
+                                         self.reader.chunk_fields(d).get("body", ""))
+                        for aid, (score, d) in page} if explain else {}
+        matches = self._reranker.matches if rerank and self._reranker else {}
+        for aid, (_, d) in (page if explain else []):
+            if d in matches:
+                e = explanations[aid]
+                explanations[aid] = replace(e, fusion=f"{e.fusion}; {reordered(rerank, matches[d])}")
         return Results(
             hits=hits, total=len(ranked), warnings=parsed.warnings,
             suggestion=suggest(self.reader.searcher, parsed) if len(ranked) < max(limit, 1) and mode != "semantic" else None,
             facets=count_facets(self.reader, parsed, found, ranked) if facets else None,
-            explanations={aid: explain_hit(self.reader.store, found, d, fusion_method, weight, score,
-                                           self.reader.chunk_fields(d).get("body", ""))
-                          for aid, (score, d) in page} if explain else {})
+            explanations=explanations)
 
     def candidates(self, parsed: ParsedQuery, *, mode: str = "hybrid", depth: int = WINDOW,
                    query_vector: np.ndarray | None = None, newest_first: bool | None = None) -> Candidates:
@@ -113,7 +137,7 @@ class Searcher:
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         searcher, store = self.reader.searcher, self.reader.store
-        found = Candidates(mode, {}, {}, None, parsed.terms, parsed.text)
+        found = Candidates(mode, {}, {}, None, parsed.terms, parsed.text, semantic_text=parsed.semantic_text or "")
         allowed = None
         if parsed.constraint is not None:
             allowed = condition_docs(searcher, parsed.constraint, store.live, self.reader.postings,
@@ -143,9 +167,10 @@ class Searcher:
         return found
 
     def rank(self, found: Candidates, *, fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT,
-             support: float = neighbours.SUPPORT_WEIGHT, limit: int | None = None) -> Ranked:
-        """Fuse the runs, collapse passages to articles and (hybrid mode) add neighbour support,
-        best first: ``[(article id, (score, docnum))]``."""
+             support: float = neighbours.SUPPORT_WEIGHT, limit: int | None = None, rerank: int = 0) -> Ranked:
+        """Fuse the runs, collapse passages to articles, (hybrid mode) add neighbour support and
+        (``rerank``, not in keyword mode) reorder the top hits by late interaction, best first:
+        ``[(article id, (score, docnum))]``."""
         if found.mode == "hybrid":
             if fusion_method == "rrf":
                 fused = fusion.rrf([found.keyword, found.semantic])
@@ -162,6 +187,8 @@ class Searcher:
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
         if found.mode == "hybrid" and support > 0 and len(store):
             ranked = self._supported(ranked, support)
+        if rerank > 0 and found.mode != "keyword" and found.qvec is not None:
+            ranked = self.reranker(ranked, found.semantic_text or found.text, rerank)
         if found.mode == "hybrid" and found.anchored:  # no semantic-only hit above a phrase/rare-word match
             matched = {article(d) for d in found.keyword}
             order = fusion.anchors_first([aid for aid, _ in ranked], {article(d) for d in found.anchored},

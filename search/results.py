@@ -20,6 +20,7 @@ class Candidates:
     anchored: set[int] = field(default_factory=set)  # passages holding the query's phrases or rare words
     passage: dict[int, float] = field(default_factory=dict)  # passage-vector similarity (before the sentence mix)
     sentence: dict[int, float] = field(default_factory=dict)  # best sentence similarity
+    semantic_text: str = ""  # what the semantic side embedded (the query's plain words)
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,26 @@ def test_torch_indexing_encoder_matches_sentence_transformers() -> None:
     # indexing on a CPU gets it (fast=True, queries, gets the numpy one)
     loaded = embed.load_encoder(embed.DEFAULT_MODEL_NAME, embed.DEFAULT_MODEL_PATH, device="cpu")
     assert isinstance(loaded, TorchBertEncoder)
+
+
+def test_token_states_match_sentence_transformers_token_embeddings(index_dir: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from indexer import embed
+    from indexer.numpy_encoder import NumpyBertEncoder
+    from indexer.torch_encoder import TorchBertEncoder
+
+    local = embed.resolve_model_path(embed.DEFAULT_MODEL_PATH)
+    texts = ["Who acted as go-between for the negotiators?", SCRAPED[:1500]]
+    reference = SentenceTransformer(local, device="cpu").encode(texts, output_value="token_embeddings")
+    for encoder in (NumpyBertEncoder("m", "p", local), TorchBertEncoder("m", "p", local)):
+        for (states, pieces), ref in zip(encoder.token_states(texts), reference):
+            ref = ref.float().numpy()[1:-1]  # without [CLS] and [SEP]
+            ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+            assert states.shape == ref.shape and len(pieces) == len(states)
+            assert float((states * ref).sum(axis=1).min()) > 0.9999
+    # a rerank with the real model keeps the answering passage first
+    result = CliRunner().invoke(app, ["search", "Who acted as go-between for the negotiators?", "--rerank", "5",
+                                      "--json", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[0])["title"].startswith("Lakeside Summit")
