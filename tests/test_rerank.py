@@ -115,3 +115,16 @@ def test_cli_refuses_rerank_in_keyword_mode(searcher: Searcher) -> None:
     result = CliRunner().invoke(app, ["search", "ferry", "--mode", "keyword", "--rerank", "5",
                                       "--index-dir", str(searcher.reader.index_dir)])
     assert result.exit_code == 2 and "use hybrid or semantic mode" in result.output
+
+
+def test_batch_search_reranks_as_single_searches_do(searcher: Searcher) -> None:
+    from search.batch import search_many
+
+    queries = [("q1", "harbour ferry strike"), ("q2", "museum looms council")]
+    single = {qid: [h.article_id for h in searcher.search(text, mode="semantic", rerank=3).hits] for qid, text in queries}
+    calls = searcher.encoder.token_calls  # type: ignore[attr-defined]
+    before = len(calls)
+    batch = {qid: [h.article_id for h in r.hits] for qid, r in search_many(searcher, queries, mode="semantic", rerank=3)}
+    assert batch == single and calls[before:] == [1, 1]  # each query read by the model; passages kept
+    # the loaded (non-fast) encoder of the fake model has no token states: the searcher's own stays
+    assert isinstance(searcher.reranker.encoder, TokenHashEncoder)
