@@ -85,13 +85,17 @@ class Reranker:
         self._states.clear()
 
     def _passages(self, docs: list[int]) -> list[np.ndarray]:
-        """Token states of passages, from the cache or the model (in one call)."""
-        missing = [d for d in dict.fromkeys(docs) if d not in self._states]
+        """Token states of passages, from the cache or the model (in one call); the cache then
+        drops its least recently used passages past CACHED_PASSAGES."""
+        wanted = list(dict.fromkeys(docs))
+        for d in wanted:
+            if d in self._states:
+                self._states.move_to_end(d)
+        missing = [d for d in wanted if d not in self._states]
         if missing:
             for d, (states, _) in zip(missing, self.encoder.token_states([self.passage_text(d) for d in missing])):  # type: ignore[attr-defined]
                 self._states[d] = states.astype(np.float16)
-                if len(self._states) > CACHED_PASSAGES:
-                    self._states.popitem(last=False)
-        for d in docs:
-            self._states.move_to_end(d)
-        return [self._states[d] for d in docs]
+        found = [self._states[d] for d in docs]
+        while len(self._states) > CACHED_PASSAGES:
+            self._states.popitem(last=False)
+        return found

@@ -98,6 +98,20 @@ def test_rerank_lifts_the_hit_whose_words_match_and_keeps_scores_falling(searche
     assert searcher.rank(keyword, rerank=4) == searcher.rank(keyword)  # keyword mode never loads the model
 
 
+def test_the_passage_cache_stays_bounded_and_rereads_what_it_dropped(searcher: Searcher,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.rerank as rerank
+
+    monkeypatch.setattr(rerank, "CACHED_PASSAGES", 2)
+    first = [aid for aid, _ in searcher.rank(searcher.candidates(searcher.parse("ferry museum"), mode="semantic"),
+                                             rerank=4)]
+    calls = searcher.encoder.token_calls  # type: ignore[attr-defined]
+    assert calls[-1] == 4 and len(searcher.reranker._states) == 2  # query, then 4 passages in one call
+    again = [aid for aid, _ in searcher.rank(searcher.candidates(searcher.parse("ferry museum"), mode="semantic"),
+                                             rerank=4)]
+    assert again == first and calls[-1] == 2  # the 2 kept were not read again
+
+
 def test_explain_says_a_hit_was_reordered(searcher: Searcher) -> None:
     results = searcher.search("harbour ferry strike", mode="semantic", limit=4, rerank=4, explain=True)
     assert all("reordered by 0.7 x fused + 0.3 x token match" in e.fusion for e in results.explanations.values())
