@@ -4,8 +4,8 @@ Each content word piece of the query is matched to the most similar token of a h
 both as the index's own model sees them in context (MaxSim, as in ColBERT, here with a model
 trained for pooled vectors); the mean over the query's pieces is mixed with the fused score,
 both min-max normalised over the reranked hits. It runs the model over every reranked passage
-(about 0.16 s each on two CPU cores), so it is not on by default; measured in README "Hybrid
-ranking".
+(about 0.16 s each on two CPU cores), so it is not on by default; measured in README's
+"Late-interaction rerank".
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import numpy as np
 
 from indexer.analysis import text_analyzer
 from indexer.errors import QueryError
+
+from . import fusion
 
 RERANK_MIX = 0.3        # share of the token match in a reranked hit's new score
 CACHED_PASSAGES = 1000  # token states kept per searcher (float16, ~170 kB a passage): eval repeats passages
@@ -41,12 +43,8 @@ def maxsim(query: np.ndarray, passage: np.ndarray) -> float:
 
 def mixed_order(scores: Sequence[float], matches: Sequence[float], mix: float = RERANK_MIX) -> np.ndarray:
     """Order of hits by ``(1 - mix) × score + mix × match``, both min-max normalised (stable)."""
-    def minmax(values: Sequence[float]) -> np.ndarray:
-        a = np.asarray(values, dtype=np.float64)
-        span = a.max() - a.min() if len(a) else 0.0
-        return (a - a.min()) / span if span > 0 else np.zeros(len(a))
-
-    return np.argsort(-((1 - mix) * minmax(scores) + mix * minmax(matches)), kind="stable")
+    fused, match = fusion.minmax(dict(enumerate(scores))), fusion.minmax(dict(enumerate(matches)))
+    return np.argsort([-((1 - mix) * fused[i] + mix * match[i]) for i in range(len(fused))], kind="stable")
 
 
 def reordered(depth: int, match: float) -> str:

@@ -100,7 +100,7 @@ def test_rerank_lifts_the_hit_whose_words_match_and_keeps_scores_falling(searche
 
 def test_the_passage_cache_stays_bounded_and_rereads_what_it_dropped(searcher: Searcher,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import search.rerank as rerank
+    from search import rerank
 
     monkeypatch.setattr(rerank, "CACHED_PASSAGES", 2)
     first = [aid for aid, _ in searcher.rank(searcher.candidates(searcher.parse("ferry museum"), mode="semantic"),
