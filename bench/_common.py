@@ -141,8 +141,10 @@ def keyword_texts(rows: list[dict[str, Any]], settings: dict[str, Any]) -> list[
 
 def embed_texts(rows: list[dict[str, Any]], settings: dict[str, Any]) -> list[str]:
     """The text newsdig embeds per passage: the headline on its own line (``embed_title``), then the passage."""
+    from indexer.embed import passage_prefix
+
     title = bool(settings.get("embed_title", True))
-    return [f"{r['title']}\n" + r.get("body", "") if title and r.get("title") else r.get("body", "") for r in rows]
+    return [passage_prefix(r.get("title"), title) + r.get("body", "") for r in rows]
 
 
 def texts_digest(texts: Sequence[str], start: int = 0) -> int:

@@ -31,6 +31,12 @@ class Encoder(Protocol):
         ...
 
 
+def passage_prefix(title: str | None, embed_title: bool = True) -> str:
+    """What precedes a passage's text when it is embedded: its headline on a line of its own
+    (the index's ``embed_title`` setting)."""
+    return f"{title}\n" if embed_title and title else ""
+
+
 def model_spec(model: str | None) -> tuple[str, str]:
     """``(name, path)`` for a ``--model`` value: None means the packaged default model.
 

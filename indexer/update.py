@@ -234,7 +234,7 @@ class IndexUpdate:
                 source=article.source or None, author=article.author or None, url=article.url or None,
                 start=chunk.start, end=chunk.end)
             self.new_postings.add(chunk.chunk_id, self._posted)
-            prefix = f"{article.title}\n" if self.settings.embed_title and article.title else ""
+            prefix = embed.passage_prefix(article.title, self.settings.embed_title)
             self.queue.add(chunk.chunk_id, prefix + chunk.text,
                            [(len(prefix) + a, len(prefix) + b) for a, b in sentence_spans(chunk.text)]
                            if self.settings.sentence_vectors else [])

@@ -57,6 +57,7 @@ class Searcher:
             raise ModelMismatchError(info.name, model or "")
         self._encoder: embed.Encoder | None = None
         self._reranker: Reranker | None = None
+        self._embed_title = bool(self.reader.manifest.settings.get("embed_title", True))
 
     @property
     def encoder(self) -> embed.Encoder:
@@ -85,8 +86,7 @@ class Searcher:
     def _embedded(self, docnum: int) -> str:
         """A passage's text as the index embedded it (headline first, unless the index says not)."""
         stored = self.reader.chunk_fields(docnum)
-        title = stored.get("title") if self.reader.manifest.settings.get("embed_title", True) else None
-        return (f"{title}\n" if title else "") + stored.get("body", "")
+        return embed.passage_prefix(stored.get("title"), self._embed_title) + stored.get("body", "")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors for many queries at once (for batch search and evaluation)."""
