@@ -56,12 +56,12 @@ def main() -> int:
                 if "[[" in hit.snippet:
                     continue
                 unmarked += 1
-                in_title += "[[" in (hit.marked_title or "")
+                titled = "[[" in (hit.marked_title or "")  # the title holds a query word
+                in_title += titled
                 docs = searcher.reader.article_docnums(hit.article_id)
                 in_body = any(match_spans(searcher.reader.chunk_fields(d).get("body", ""), terms) for d in docs)
-                title = searcher.reader.chunk_fields(docs[0]).get("title") or "" if docs else ""
                 why["question's top hit" if in_body and rank == 0 and q["kind"] == "question" else
-                    "headline only" if not in_body and match_spans(title, terms) else f"other ({q['kind']})"] += 1
+                    "headline only" if not in_body and titled else f"other ({q['kind']})"] += 1
         summary["settings"][name] = {"keyword_matched_hits": hits, "no_marked_word": unmarked, "why": dict(why),
                                      "marked_in_title": in_title}
         print(f"{name:32s} {unmarked:5d} of {hits:,} keyword-matched hits mark no query word in the snippet: "
