@@ -443,10 +443,11 @@ def test_updates_take_both_merge_paths_and_stay_exact(tmp_path: Path, monkeypatc
     for name in ("_append", "_renumber"):
         real = getattr(postings_merge, name)
         monkeypatch.setattr(postings_merge, name, lambda *a, _r=real, _n=name: taken.append(_n) or _r(*a))
-    from indexer import sentence_store
+    from indexer import ragged_store
 
-    real_append = sentence_store._write_appended
-    monkeypatch.setattr(sentence_store, "_write_appended", lambda *a: taken.append("sentences") or real_append(*a))
+    real_append = ragged_store._write_appended
+    monkeypatch.setattr(ragged_store, "_write_appended",
+                        lambda *a: taken.append(a[0].files.prefix + "s") or real_append(*a))
     layouts: list[bool] = []
     real_layout = vector_store.appended_layout
     monkeypatch.setattr(vector_store, "appended_layout", lambda *a: layouts.append(real_layout(*a)) or layouts[-1])
