@@ -19,7 +19,7 @@ import cli_output as out
 import cli_search
 import cli_tools
 from cli_common import (EXIT_ERROR, EXIT_PARTIAL, Device, DeviceOption, IndexDir, JsonFlag, Precision, PrecisionOption,
-                        SentenceVectorsOption, VectorsOption, VectorType, fail, progress_bar, run)
+                        SentenceVectorsOption, TokenCodesOption, VectorsOption, VectorType, fail, progress_bar, run)
 from cli_common import index_dir as resolve_index_dir
 
 try:  # typer >= 0.2x carries its own copy of click
@@ -90,10 +90,11 @@ for command in (cli_search.search, cli_search.ask, cli_search.explain, cli_searc
 
 
 def _settings(max_words: int | None, overlap_words: int | None, vectors: VectorType | None = None,
-              sentence_vectors: bool | None = None) -> Any:
+              sentence_vectors: bool | None = None, token_codes: bool | None = None) -> Any:
     from indexer.settings import BuildSettings
     try:
-        return BuildSettings.from_options(max_words, overlap_words, vectors.value if vectors else None, sentence_vectors)
+        return BuildSettings.from_options(max_words, overlap_words, vectors.value if vectors else None,
+                                          sentence_vectors, token_codes)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -134,7 +135,7 @@ def index(
     model: Annotated[Optional[str], typer.Option(help="Path of a sentence-transformers model folder, for a new index (default: the packaged all-MiniLM-L6-v2).")] = None,
     prune: Annotated[bool, typer.Option(help="Also remove articles whose source file under PATHS no longer exists.")] = False,
     max_words: MaxWords = None, overlap_words: OverlapWords = None, vectors: VectorsOption = None,
-    sentence_vectors: SentenceVectorsOption = None,
+    sentence_vectors: SentenceVectorsOption = None, token_codes: TokenCodesOption = None,
     device: DeviceOption = Device.auto, precision: PrecisionOption = Precision.auto,
     max_file_size: MaxFileSize = "256m", lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False,
 ) -> None:
@@ -146,7 +147,7 @@ def index(
     are embedded; an article with the same id or canonical URL replaces its old version.
     """
     _index(paths, index_dir, model, max_file_size, lock_timeout, prune, False,
-           _settings(max_words, overlap_words, vectors, sentence_vectors), as_json, device, precision)
+           _settings(max_words, overlap_words, vectors, sentence_vectors, token_codes), as_json, device, precision)
 
 
 @app.command(epilog=EXIT_STATUS_HELP)
@@ -186,7 +187,7 @@ def rebuild(
     index_dir: IndexDir = None,
     model: Annotated[Optional[str], typer.Option(help="Re-embed with this sentence-transformers model folder instead of the index's.")] = None,
     max_words: MaxWords = None, overlap_words: OverlapWords = None, vectors: VectorsOption = None,
-    sentence_vectors: SentenceVectorsOption = None,
+    sentence_vectors: SentenceVectorsOption = None, token_codes: TokenCodesOption = None,
     device: DeviceOption = Device.auto, precision: PrecisionOption = Precision.auto,
     lock_timeout: LockTimeout = 30.0, as_json: JsonFlag = False,
 ) -> None:
@@ -197,7 +198,7 @@ def rebuild(
 
     with progress_bar() as progress:
         report = run(rebuild_index, resolve_index_dir(index_dir), writing=True, model=model,
-                     settings=_settings(max_words, overlap_words, None, sentence_vectors),
+                     settings=_settings(max_words, overlap_words, None, sentence_vectors, token_codes),
                      vectors=vectors.value if vectors else None,
                      lock_timeout=lock_timeout, progress=progress, device=device.value, precision=precision.value)
     _finish_build(report, as_json, "Rebuilt")

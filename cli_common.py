@@ -76,6 +76,12 @@ SentenceVectorsOption = Annotated[Optional[bool], typer.Option(
     help="Also store a vector per sentence (default on): better answers to questions and snippets "
          "chosen by meaning, for about twice the disk of the passage vectors. For a new index or a rebuild.",
     show_default=False)]
+TokenCodesOption = Annotated[Optional[bool], typer.Option(
+    "--token-codes/--no-token-codes",
+    help="Also store every token's state in 16 bytes (default on; about as much disk as the sentence "
+         "vectors), so the rerank of the top hits costs milliseconds instead of the model reading "
+         "each passage again. For a new index or a rebuild.",
+    show_default=False)]
 IndexDir = Annotated[Optional[Path], typer.Option(
     "--index-dir", envvar="NEWSDIG_INDEX", show_envvar=True, help="Index directory (default: ./index_data).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")]
@@ -86,10 +92,11 @@ SupportOption = Annotated[float, typer.Option(
     min=0.0, max=1.0, help="Neighbour support in hybrid mode: this share of each of the top 100 hits' score comes from "
                            "the 3 hits most similar to it, so articles among strong hits rise; the top hit stays first (0 = off).")]
 
-RerankOption = Annotated[int, typer.Option(
-    min=0, max=100, help="Reorder the top N hits by how well each query word matches the passage's words in "
-                         "context (the model reads each passage: ~0.16 s a passage on 2 CPU cores; "
-                         "not in keyword mode). 10 gains most in README's tests; 0 = off.")]
+RerankOption = Annotated[Optional[int], typer.Option(
+    min=0, max=100, show_default=False,
+    help="Reorder the top N hits by how well each query word matches the passage's words in context "
+         "(not in keyword mode). Default: 10 where the index stores token codes (a few ms), else off; "
+         "a passage without codes is read by the model again (~0.16 s each on 2 CPU cores). 0 = off.")]
 
 
 def fail(message: object, hint: str | None = None, code: int = EXIT_ERROR) -> NoReturn:

@@ -57,7 +57,7 @@ def search(
     fusion: Annotated[Fusion, typer.Option(help="How hybrid mode merges the two rankings: convex (weighted min-max scores) or rrf (reciprocal rank fusion, k=60).")] = Fusion.convex,
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the semantic side in convex fusion (0 = keyword only, 1 = semantic only).")] = DEFAULT_WEIGHT,
     support: SupportOption = DEFAULT_SUPPORT,
-    rerank: RerankOption = 0,
+    rerank: RerankOption = None,
     model: ModelCheck = None, index_dir_: IndexDir = None, fmt: FormatOption = None, as_json: JsonFlag = False,
     pager: PagerFlag = False,
 ) -> None:

@@ -18,7 +18,7 @@ def eval_(
     fusion: Annotated[Fusion, typer.Option(help="Fusion method of hybrid mode.")] = Fusion.convex,
     weight: Annotated[float, typer.Option(min=0.0, max=1.0, help="Semantic weight of convex fusion.")] = DEFAULT_WEIGHT,
     support: SupportOption = DEFAULT_SUPPORT,
-    rerank: RerankOption = 0,
+    rerank: RerankOption = None,
     model: Annotated[Optional[str], typer.Option(help="Model folder for the index built here (default: the packaged all-MiniLM-L6-v2); a reused index keeps its own.")] = None,
     index_dir: Annotated[Optional[Path], typer.Option("--index-dir", help="Index to build or reuse for the corpus (default: a temporary one, deleted afterwards). NEWSDIG_INDEX is not read here, so an evaluation never writes into your archive's index.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,

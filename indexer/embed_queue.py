@@ -13,6 +13,7 @@ import numpy as np
 from .embed import Encoder
 from .sentence_pooling import Spans, embed_with_sentences
 from .sentence_store import NEW_SENTENCES, NewSentences
+from .token_store import TokenCoder
 from .vector_store import NewVectors
 
 # Passages per encoder call. The encoder sorts a call's passages by length before batching, so a
@@ -29,11 +30,14 @@ class EmbedQueue:
     ``load(fast)`` returns the encoder (``fast``: a small final batch may use the quick-start
     numpy encoder); vectors go to a :class:`NewVectors` spool at ``spool_path`` and sentence
     vectors to a :class:`NewSentences` spool beside it; ``ids`` lists the passage ids of the
-    spooled rows, in order.
+    spooled rows, in order. ``tokens``, when given, codes each passage's token states (in the
+    encoder thread, as they come out of the forward pass).
     """
 
-    def __init__(self, spool_path: Path, load: Callable[[bool], Encoder], batch_size: int) -> None:
+    def __init__(self, spool_path: Path, load: Callable[[bool], Encoder], batch_size: int,
+                 tokens: TokenCoder | None = None) -> None:
         self.spool_path = spool_path
+        self.tokens = tokens
         self.load = load
         self.batch_size = batch_size
         self.ids: list[str] = []
@@ -73,7 +77,7 @@ class EmbedQueue:
         self.wait()
         if fast:
             self.encoder = self.load(True)
-            self._store(ids, embed_with_sentences(self.encoder, texts, spans, batch_size=self.batch_size))
+            self._store(ids, self._embed(texts, spans))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdig-embed")
@@ -85,8 +89,22 @@ class EmbedQueue:
     def _encode(self, texts: list[str], spans: list[Spans]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.encoder is None and self._loading is not None:
             self.encoder = self._loading.result()
+        return self._embed(texts, spans)
+
+    def _embed(self, texts: list[str], spans: list[Spans]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Embed one batch; its token states (if coded) go to the coder in queue order."""
         assert self.encoder is not None
-        return embed_with_sentences(self.encoder, texts, spans, batch_size=self.batch_size)
+        if self.tokens is None:
+            return embed_with_sentences(self.encoder, texts, spans, batch_size=self.batch_size)
+        coder = self.tokens
+        prepared: list[np.ndarray | None] = [None] * len(texts)
+
+        def keep(i: int, states: np.ndarray) -> None:
+            prepared[i] = coder.prepare(states)
+
+        result = embed_with_sentences(self.encoder, texts, spans, batch_size=self.batch_size, on_tokens=keep)
+        coder.push(prepared)
+        return result
 
     def wait(self) -> None:
         """Collect the batch in flight (re-raising its error, if any)."""
@@ -130,3 +148,5 @@ class EmbedQueue:
             self.spool.discard()
         if self.sentence_spool is not None:
             self.sentence_spool.discard()
+        if self.tokens is not None:
+            self.tokens.discard()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+TokenSink = Callable[[int, np.ndarray], None]  # (text number, its unit token states)
 _DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "BF16": np.uint16}
 
 
@@ -185,9 +186,11 @@ def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def late_pooled(model: BertModel, forward: Callable[[list], tuple[np.ndarray, np.ndarray]],
                 texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
-                batch_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                batch_size: int, on_tokens: TokenSink | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(unit passage vectors, unit sentence vectors, sentences per text)`` from one forward pass
-    per batch: a sentence's vector is the mean of its own tokens' states in the passage."""
+    per batch: a sentence's vector is the mean of its own tokens' states in the passage.
+    ``on_tokens(i, states)`` receives the unit token states of text ``i`` (special tokens left
+    out, as :func:`token_states` gives them), batch by batch, in no particular order."""
     from .sentence_pooling import pool_spans
     from .vector_store import normalize_rows
 
@@ -209,6 +212,8 @@ def late_pooled(model: BertModel, forward: Callable[[list], tuple[np.ndarray, np
             n = len(enc.ids)
             sentences[starts[i]:starts[i] + counts[i]] = pool_spans(
                 states[row, :n], enc.offsets, enc.special_tokens_mask, spans[i])
+            if on_tokens is not None:
+                on_tokens(i, normalize_rows(states[row, _content_tokens(enc)]))
     return normalize_rows(vectors), normalize_rows(sentences), counts
 
 
@@ -216,19 +221,33 @@ def token_states(model: BertModel, forward: Callable[[list], tuple[np.ndarray, n
                  texts: Sequence[str], batch_size: int = 16) -> list[tuple[np.ndarray, list[str]]]:
     """Per text: the unit last-layer states of its tokens (special tokens left out) and the word
     pieces they stand for, for late interaction (see :mod:`search.rerank`)."""
+    return pooled_and_tokens(model, forward, texts, batch_size)[1]
+
+
+def pooled_and_tokens(model: BertModel, forward: Callable[[list], tuple[np.ndarray, np.ndarray]],
+                      texts: Sequence[str], batch_size: int = 16,
+                      ) -> tuple[np.ndarray, list[tuple[np.ndarray, list[str]]]]:
+    """Unit mean-pooled vectors of ``texts`` and, from the same forward pass, :func:`token_states`."""
     from .vector_store import normalize_rows
 
+    vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
     out: list[tuple[np.ndarray, list[str]]] = [(np.zeros((0, model.dim), dtype=np.float32), [])] * len(texts)
     encodings, order = model.tokenize(texts)
     for start in range(0, len(order), batch_size):
         batch = order[start:start + batch_size]
-        states, _ = forward([encodings[i] for i in batch])
+        states, mask = forward([encodings[i] for i in batch])
         states = np.asarray(states, dtype=np.float32)
+        vectors[batch] = mean_pool(states, mask)
         for row, i in enumerate(batch):
             enc = encodings[i]
-            keep = [j for j, special in enumerate(enc.special_tokens_mask) if not special]
+            keep = _content_tokens(enc)
             out[i] = (normalize_rows(states[row, keep]), [enc.tokens[j] for j in keep])
-    return out
+    return normalize_rows(vectors), out
+
+
+def _content_tokens(encoding: object) -> list[int]:
+    """Positions of an encoding's tokens that are not special ([CLS], [SEP], padding)."""
+    return [j for j, special in enumerate(encoding.special_tokens_mask) if not special]  # type: ignore[attr-defined]
 
 
 class NumpyBertEncoder:
@@ -265,16 +284,23 @@ class NumpyBertEncoder:
         return out / np.maximum(norms, 1e-12)
 
     def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
-                              batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                              batch_size: int = 32, on_tokens: TokenSink | None = None,
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Passage vectors plus each sentence's vector pooled from the same forward pass
-        (see :mod:`indexer.sentence_store`): ``(vectors, sentence vectors, sentences per text)``."""
+        (see :mod:`indexer.sentence_store`): ``(vectors, sentence vectors, sentences per text)``;
+        ``on_tokens`` receives token states (see :func:`late_pooled`)."""
         with _one_blas_thread():
-            return late_pooled(self._model, self._forward, texts, spans, batch_size)
+            return late_pooled(self._model, self._forward, texts, spans, batch_size, on_tokens)
 
     def token_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
         """Unit token states and word pieces of each text (BLAS threads as numpy sets them: a few
         whole passages are large enough to gain from them)."""
         return token_states(self._model, self._forward, texts)
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[tuple[np.ndarray, list[str]]]]:
+        """Unit vectors plus :meth:`token_states` of short texts (queries) from one forward pass."""
+        with _one_blas_thread():
+            return pooled_and_tokens(self._model, self._forward, texts)
 
     def _forward(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
         """Last-layer token states (batch × length × dim) and the real-token mask of a batch."""

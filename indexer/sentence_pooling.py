@@ -3,7 +3,7 @@ encoder can, else each sentence embedded as a text of its own (see :mod:`indexer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -11,15 +11,20 @@ Spans = Sequence[tuple[int, int]]
 
 
 def embed_with_sentences(encoder: object, texts: Sequence[str], spans: Sequence[Spans], *,
-                         batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         batch_size: int = 32, on_tokens: Callable[[int, np.ndarray], None] | None = None,
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(passage vectors, sentence vectors, sentences per passage)`` for ``texts``.
 
     ``spans[i]`` are the character spans of the sentences of ``texts[i]``. Encoders with an
-    ``encode_with_sentences`` method pool them from the passage's own forward pass; others
-    embed each sentence as a text of its own.
+    ``encode_with_sentences`` method pool them from the passage's own forward pass, and give
+    each text's token states to ``on_tokens(i, states)`` (see
+    :func:`indexer.numpy_encoder.late_pooled`); others embed each sentence as a text of its own
+    and give no token states.
     """
     own = getattr(encoder, "encode_with_sentences", None)
     if own is not None:
+        if on_tokens is not None:
+            return own(texts, spans, batch_size=batch_size, on_tokens=on_tokens)  # type: ignore[no-any-return]
         return own(texts, spans, batch_size=batch_size)  # type: ignore[no-any-return]
     flat = [text[s:e] for text, sp in zip(texts, spans) for s, e in sp]
     both = np.asarray(encoder.encode([*texts, *flat], batch_size=batch_size), dtype=np.float32)  # type: ignore[attr-defined]

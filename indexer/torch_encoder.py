@@ -17,6 +17,7 @@ import numpy as np
 
 from .numpy_encoder import (
     BertModel,
+    TokenSink,
     UnsupportedModel,
     late_pooled,
     mean_pool,
@@ -64,13 +65,15 @@ class TorchBertEncoder:
         return normalize_rows(out)
 
     def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
-                              batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                              batch_size: int = 32, on_tokens: TokenSink | None = None,
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Passage vectors plus each sentence's vector pooled from the same forward pass
-        (see :mod:`indexer.sentence_store`): ``(vectors, sentence vectors, sentences per text)``."""
+        (see :mod:`indexer.sentence_store`): ``(vectors, sentence vectors, sentences per text)``;
+        ``on_tokens`` receives token states (see :func:`indexer.numpy_encoder.late_pooled`)."""
         torch = self._torch
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
                                                     enabled=self.precision == "bf16"):
-            return late_pooled(self._model, self._forward, texts, spans, batch_size)
+            return late_pooled(self._model, self._forward, texts, spans, batch_size, on_tokens)
 
     def token_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
         """Unit token states and word pieces of each text (see :func:`indexer.numpy_encoder.token_states`)."""

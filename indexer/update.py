@@ -14,7 +14,7 @@ import numpy as np
 from whoosh.query import Prefix, Term
 from whoosh.writing import IndexWriter
 
-from . import ann, embed, sentence_store
+from . import ann, embed, sentence_store, token_store
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX
 from .atomic import clone_tree, remove_tree
 from .chunk import chunk_text
@@ -109,6 +109,8 @@ class IndexUpdate:
             self.model_name, self.model_path = self.previous.model.name, self.previous.model.path
         elif self.previous is not None:  # fresh: keep what is not asked to change
             self.settings = self.requested_settings or BuildSettings.from_dict(self.previous.settings)
+            if self.settings.token_codes is None:
+                self.settings = replace(self.settings, token_codes=True)  # re-embedding anyway: add them
             if self.requested_vectors:
                 self.settings = replace(self.settings, vectors=self.requested_vectors)
             self.model_name, self.model_path = (embed.model_spec(self.requested_model) if self.requested_model
@@ -136,7 +138,10 @@ class IndexUpdate:
         self._analyzers = fast_writer_analyzers(self.chunk_writer.schema)
         self._posted = install_pool(self.chunk_writer, WRITER_LIMIT_MB, count_field="text")  # the last document's terms
         install_pool(self.article_writer, WRITER_LIMIT_MB // 4)
-        self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch)
+        old_tokens = token_store.TokenStore.load(self.dir) if self.store is not None and \
+            token_store.TokenStore.exists(self.dir) else None
+        coder = token_store.TokenCoder(self.dir / token_store.NEW_TOKENS, old_tokens) if self.settings.token_codes else None
+        self.queue = EmbedQueue(self.dir / NEW_VECTORS, self._load_encoder, self.settings.embed_batch, coder)
         self.old_postings = None if self.store is None else cloned_postings(self.dir, self.chunk_ix)
         # the passage ids of the segments as they are now, reused at commit for those Whoosh keeps
         self._known_ids = None if self.store is None else segment_ids(self.chunk_ix, self.store.ids)
@@ -284,6 +289,9 @@ class IndexUpdate:
         self.new_postings.discard()
         sentence_store.write_for_update(self.dir, encode_ids(doc_ids), self.store.ids if self.store is not None else None,
                                         encode_ids(self.queue.ids), self.queue.sentences(), dim)
+        if self.queue.tokens is not None:
+            token_store.write_for_update(self.dir, encode_ids(doc_ids), self.store.ids if self.store is not None else None,
+                                         encode_ids(self.queue.ids), self.queue.tokens)
         store = write_aligned(self.dir, doc_ids, self.queue.ids, vectors, self.store,
                               dim=dim, dtype=self.settings.vectors)
         self.queue.discard()

@@ -37,7 +37,7 @@ def search_many(searcher: Searcher, queries: list[tuple[str, str]], *, mode: str
                 **options: object) -> Iterator[tuple[str, Results]]:
     """``(query id, results)`` for each query; the semantic side encodes every query in one batch."""
     vectors = None
-    if options.get("rerank") and mode != "keyword" and len(queries) > 1:
+    if options.get("rerank") and mode != "keyword" and len(queries) > 1 and searcher.reader.tokens is None:
         searcher.rerank_with_torch()
     if mode != "keyword" and queries:
         texts = [searcher.parse(text).semantic_text or text for _, text in queries]

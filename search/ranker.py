@@ -29,7 +29,7 @@ from .facets import count_facets
 from .keyword import is_question, keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
-from .rerank import Reranker, reordered
+from .rerank import RERANK_DEPTH, Reranker, reordered
 from .results import Candidates, Hit, Results
 from .snippets import make_snippet, mark_all, match_spans
 from .suggest import suggest
@@ -71,8 +71,23 @@ class Searcher:
     def reranker(self) -> Reranker:
         """Late-interaction rerank with the index's model (``--rerank``), made on first use."""
         if self._reranker is None:
-            self._reranker = Reranker(self.encoder, self._embedded)
+            self._reranker = Reranker(self.encoder, self._embedded, self._stored_tokens, self._turn)
         return self._reranker
+
+    @property
+    def default_rerank(self) -> int:
+        """Hits reranked when the caller does not say: ``RERANK_DEPTH`` where the index holds
+        token codes (cheap), else none (the model would read every passage again)."""
+        return RERANK_DEPTH if self.reader.tokens is not None else 0
+
+    def _stored_tokens(self, docnum: int) -> np.ndarray | None:
+        """A passage's decoded token states (turned, see :meth:`_turn`), if the index holds them."""
+        tokens = self.reader.tokens
+        return tokens.states(docnum, turned=True) if tokens is not None and tokens.counts([docnum])[0] else None
+
+    def _turn(self, states: np.ndarray) -> np.ndarray:
+        """Query token states turned as the index's decoded token states are."""
+        return self.reader.tokens.codebook.turn(states) if self.reader.tokens is not None else states
 
     def rerank_with_torch(self) -> None:
         """Rerank with the torch encoder: 2-3 s to import, then passages read in about half the
@@ -81,7 +96,7 @@ class Searcher:
         info = self.reader.manifest.model
         encoder = embed.load_encoder(info.name, info.path)
         if hasattr(encoder, "token_states"):
-            self._reranker = Reranker(encoder, self._embedded)
+            self._reranker = Reranker(encoder, self._embedded, self._stored_tokens, self._turn)
 
     def _embedded(self, docnum: int) -> str:
         """A passage's text as the index embedded it (headline first, unless the index says not)."""
@@ -103,12 +118,12 @@ class Searcher:
                sort: str = "relevance", min_score: float | None = None, depth: int | None = None,
                snippets: bool = True, facets: bool = False, explain: bool = False,
                query_vector: np.ndarray | None = None, support: float = neighbours.SUPPORT_WEIGHT,
-               rerank: int = 0) -> Results:
+               rerank: int | None = None) -> Results:
         """The articles for ``text``, best first (or by date), ``limit`` from ``offset``.
 
         ``support`` is the weight of neighbour support in hybrid mode (0: none); ``rerank`` the
         number of top hits reordered by late interaction (:mod:`search.rerank`; not in keyword
-        mode, which never loads the model); ``query_vector``
+        mode, which never loads the model; None: :attr:`default_rerank`); ``query_vector``
         skips encoding the query (it must come from the index's model); ``snippets=False`` leaves
         the snippets empty (faster, for evaluation).
         """
@@ -116,9 +131,11 @@ class Searcher:
             if value not in allowed:
                 raise QueryError(f"unknown {what} {value!r} (choose from {', '.join(allowed)})")
         parsed = self.parse(text, filters)
+        rerank = self.default_rerank if rerank is None else rerank
         depth = max(WINDOW, depth or 0, 3 * (offset + limit))
         newest = None if sort == "relevance" or mode != "keyword" else sort == "-date"
-        found = self.candidates(parsed, mode=mode, depth=depth, query_vector=query_vector, newest_first=newest)
+        found = self.candidates(parsed, mode=mode, depth=depth, query_vector=query_vector, newest_first=newest,
+                                tokens=rerank > 0)
         ranked = self.rank(found, fusion_method=fusion_method, weight=weight, support=support, rerank=rerank)
         if min_score is not None:
             ranked = [item for item in ranked if item[1][0] >= min_score]
@@ -141,9 +158,11 @@ class Searcher:
             explanations=explanations)
 
     def candidates(self, parsed: ParsedQuery, *, mode: str = "hybrid", depth: int = WINDOW,
-                   query_vector: np.ndarray | None = None, newest_first: bool | None = None) -> Candidates:
+                   query_vector: np.ndarray | None = None, newest_first: bool | None = None,
+                   tokens: bool = False) -> Candidates:
         """Over-fetch ``depth`` passages from each retriever the mode uses, within the query's
-        conditions; in hybrid mode each run is completed with exact scores for the other's candidates."""
+        conditions; in hybrid mode each run is completed with exact scores for the other's candidates.
+        ``tokens``: also keep the query's token states (for the rerank), from the same forward pass."""
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
         searcher, store = self.reader.searcher, self.reader.store
@@ -157,7 +176,12 @@ class Searcher:
                 searcher, parsed.scoring, depth, constraint=parsed.constraint, newest_first=newest_first,
                 bm25=self.reader.bm25, matching=allowed))
         if mode != "keyword" and len(store) and parsed.semantic_text and (allowed is None or len(allowed)):
-            found.qvec = query_vector if query_vector is not None else self.encoder.encode([parsed.semantic_text])[0]
+            both = getattr(self.encoder, "encode_with_tokens", None) if tokens and query_vector is None else None
+            if both is not None:
+                vectors, states = both([parsed.semantic_text])
+                found.qvec, found.query_tokens = vectors[0], states[0]
+            else:
+                found.qvec = query_vector if query_vector is not None else self.encoder.encode([parsed.semantic_text])[0]
             if len(found.qvec) != store.dim:
                 raise IndexFormatError(
                     f"the model at {self.reader.manifest.model.path} now gives {len(found.qvec)}-d vectors; "
@@ -177,7 +201,7 @@ class Searcher:
         return found
 
     def rank(self, found: Candidates, *, fusion_method: str = "convex", weight: float = fusion.DEFAULT_WEIGHT,
-             support: float = neighbours.SUPPORT_WEIGHT, limit: int | None = None, rerank: int = 0) -> Ranked:
+             support: float = neighbours.SUPPORT_WEIGHT, limit: int | None = None, rerank: int | None = None) -> Ranked:
         """Fuse the runs, collapse passages to articles, (hybrid mode) add neighbour support and
         (``rerank``, not in keyword mode) reorder the top hits by late interaction, best first:
         ``[(article id, (score, docnum))]``."""
@@ -197,8 +221,9 @@ class Searcher:
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
         if found.mode == "hybrid" and support > 0 and len(store):
             ranked = self._supported(ranked, support)
+        rerank = self.default_rerank if rerank is None else rerank
         if rerank > 0 and found.mode != "keyword" and found.qvec is not None:
-            ranked = self.reranker(ranked, found.semantic_text or found.text, rerank)
+            ranked = self.reranker(ranked, found.semantic_text or found.text, rerank, found.query_tokens)
         if found.mode == "hybrid" and found.anchored:  # no semantic-only hit above a phrase/rare-word match
             matched = {article(d) for d in found.keyword}
             order = fusion.anchors_first([aid for aid, _ in ranked], {article(d) for d in found.anchored},

@@ -16,6 +16,7 @@ from indexer.keyword_index import open_index
 from indexer.layout import Manifest, read_manifest, snapshot_path
 from indexer.postings import Postings
 from indexer.sentence_store import SentenceStore
+from indexer.token_store import TokenStore
 from indexer.vector_store import VectorStore
 
 from .bm25 import BM25, article_numbers
@@ -41,6 +42,7 @@ class IndexReader:
                 self.store = VectorStore.load(self.dir)
                 self.postings = Postings.load(self.dir) if Postings.exists(self.dir) else None
                 self.sentences = SentenceStore.load(self.dir) if SentenceStore.exists(self.dir) else None
+                self.tokens = TokenStore.load(self.dir) if TokenStore.exists(self.dir) else None
                 break
             except IndexFormatError:
                 # A writer may have switched snapshots between our reads: look again.

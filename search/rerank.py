@@ -3,9 +3,11 @@
 Each content word piece of the query is matched to the most similar token of a hit's passage,
 both as the index's own model sees them in context (MaxSim, as in ColBERT, here with a model
 trained for pooled vectors); the mean over the query's pieces is mixed with the fused score,
-both min-max normalised over the reranked hits. It runs the model over every reranked passage
-(about 0.16 s each on two CPU cores), so it is not on by default; measured in README's
-"Late-interaction rerank".
+both min-max normalised over the reranked hits. A passage's token states come from the index's
+token codes (:mod:`indexer.token_store`: decoded in microseconds, so the rerank of the top
+``RERANK_DEPTH`` hits is on by default where an index has them); a passage without codes (an
+older index) is read by the model again, about 0.16 s a passage on two CPU cores. Measured in
+README's "Late-interaction rerank".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from indexer.errors import QueryError
 from . import fusion
 
 RERANK_MIX = 0.3        # share of the token match in a reranked hit's new score
+RERANK_DEPTH = 10       # top hits reordered by default (where the index has token codes)
 CACHED_PASSAGES = 1000  # token states kept per searcher (float16, ~170 kB a passage): eval repeats passages
 Ranked = list[tuple[str, tuple[float, int]]]  # as search.ranker: (article id, (score, docnum))
 _analyzer = text_analyzer()
@@ -56,24 +59,33 @@ def reordered(depth: int, match: float) -> str:
 class Reranker:
     """Reorders the top hits of a ranking by late interaction with the query."""
 
-    def __init__(self, encoder: object, passage_text: Callable[[int], str]) -> None:
+    def __init__(self, encoder: object, passage_text: Callable[[int], str],
+                 stored: Callable[[int], np.ndarray | None] = lambda docnum: None,
+                 turn: Callable[[np.ndarray], np.ndarray] = lambda states: states) -> None:
+        """``passage_text(docnum)``: the text the index embedded; ``stored(docnum)``: the
+        passage's token states from the index (None: read it with the model), in a space that
+        ``turn`` takes the query's states to (see :meth:`indexer.token_store.Codebook.turn`)."""
         if not hasattr(encoder, "token_states"):
             raise QueryError(f"--rerank needs a transformer model; the index's model ({getattr(encoder, 'name', '?')}) "
                              "gives no token states", hint="search without --rerank")
-        self.encoder, self.passage_text = encoder, passage_text
+        self.encoder, self.passage_text, self.stored, self.turn = encoder, passage_text, stored, turn
         self._states: OrderedDict[int, np.ndarray] = OrderedDict()
         self.matches: dict[int, float] = {}  # docnum -> token match, of the last call
 
-    def __call__(self, ranked: Ranked, query: str, depth: int) -> Ranked:
+    def __call__(self, ranked: Ranked, query: str, depth: int,
+                 query_tokens: tuple[np.ndarray, list[str]] | None = None) -> Ranked:
         """``ranked`` with its first ``depth`` hits reordered; they keep their scores' falling
-        order (the best score goes to the new first), so scores still fall down the list."""
+        order (the best score goes to the new first), so scores still fall down the list.
+        ``query_tokens``: the query's token states and pieces, when already computed."""
         top = ranked[:depth]
         if len(top) < 2 or not query.strip():
             return ranked
-        states, pieces = self.encoder.token_states([query])[0]  # type: ignore[attr-defined]
+        states, pieces = query_tokens or self.encoder.token_states([query])[0]  # type: ignore[attr-defined]
         q = states[content_mask(pieces)]
         docs = [d for _, (_, d) in top]
-        self.matches = {d: maxsim(q, s) for d, s in zip(docs, self._passages(docs))}
+        passages, kept = self._passages(docs)
+        turned = self.turn(q) if kept else q
+        self.matches = {d: maxsim(turned if d in kept else q, s) for d, s in zip(docs, passages)}
         order = mixed_order([s for _, (s, _) in top], [self.matches[d] for d in docs])
         scores = sorted((s for _, (s, _) in top), reverse=True)
         return [(top[i][0], (scores[n], top[i][1][1])) for n, i in enumerate(order)] + ranked[depth:]
@@ -82,10 +94,14 @@ class Reranker:
         """Forget the passages' token states read so far."""
         self._states.clear()
 
-    def _passages(self, docs: list[int]) -> list[np.ndarray]:
-        """Token states of passages, from the cache or the model (in one call); the cache then
-        drops its least recently used passages past CACHED_PASSAGES."""
-        wanted = list(dict.fromkeys(docs))
+    def _passages(self, docs: list[int]) -> tuple[list[np.ndarray], set[int]]:
+        """Token states of passages and which came from the index (turned); the others come
+        from the cache or the model (in one call), and the cache then drops its least recently
+        used passages past CACHED_PASSAGES."""
+        kept = {d: s for d in dict.fromkeys(docs) for s in [self.stored(d)] if s is not None and len(s)}
+        if len(kept) == len(set(docs)):
+            return [kept[d] for d in docs], set(kept)
+        wanted = [d for d in dict.fromkeys(docs) if d not in kept]
         for d in wanted:
             if d in self._states:
                 self._states.move_to_end(d)
@@ -93,7 +109,7 @@ class Reranker:
         if missing:
             for d, (states, _) in zip(missing, self.encoder.token_states([self.passage_text(d) for d in missing])):  # type: ignore[attr-defined]
                 self._states[d] = states.astype(np.float16)
-        found = [self._states[d] for d in docs]
+        found = [kept[d] if d in kept else self._states[d] for d in docs]
         while len(self._states) > CACHED_PASSAGES:
             self._states.popitem(last=False)
-        return found
+        return found, set(kept)

@@ -21,6 +21,7 @@ class Candidates:
     passage: dict[int, float] = field(default_factory=dict)  # passage-vector similarity (before the sentence mix)
     sentence: dict[int, float] = field(default_factory=dict)  # best sentence similarity
     semantic_text: str = ""  # what the semantic side embedded (the query's plain words)
+    query_tokens: tuple[np.ndarray, list[str]] | None = None  # its token states and pieces (for the rerank)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "sentence_transformers", "transformers")
 SEARCH_MAY_IMPORT = {"indexer.layout", "indexer.analysis", "indexer.keyword_index", "indexer.embed",
-                     "indexer.vector_store", "indexer.sentence_store", "indexer.postings", "indexer.errors", "indexer.sentences",
+                     "indexer.vector_store", "indexer.sentence_store", "indexer.token_store", "indexer.postings", "indexer.errors", "indexer.sentences",
                      "indexer"}
 
 
