@@ -16,6 +16,7 @@ from .layout import SNAPSHOTS, read_manifest, snapshot_path
 from .ann import KEYS_FILE, pending_rows, row_keys, stored_keys
 from .postings import Postings, article_numbers
 from .sentence_store import SentenceStore
+from .token_store import TokenStore
 from .vector_store import VectorStore
 
 NORM_TOLERANCE = 1e-3
@@ -70,6 +71,7 @@ def check_index(index_dir: str | os.PathLike[str]) -> CheckReport:
             break
     _check_ann(report, snap, store)
     _check_sentences(report, snap, store)
+    _check_tokens(report, snap, store)
     _check_postings(report, snap, store)
     _check_articles(report, doc_ids, articles_ix)
     leftovers = [p.name for p in (Path(index_dir) / SNAPSHOTS).iterdir() if p.name != manifest.snapshot]
@@ -94,6 +96,25 @@ def _check_sentences(report: CheckReport, snap: Path, store: VectorStore) -> Non
         report.problems.append(f"sentence offsets do not describe the {len(store.ids)} vector rows")
     elif sentences.parts and sentences.dim != store.dim:
         report.problems.append(f"sentence vectors have {sentences.dim} dimensions, the passage vectors {store.dim}")
+
+
+def _check_tokens(report: CheckReport, snap: Path, store: VectorStore) -> None:
+    if not TokenStore.exists(snap):
+        return  # an index built without token codes (or before them): the rerank reads passages itself
+    try:
+        tokens = TokenStore.load(snap)
+        book = tokens.codebook
+    except NewsdigError as exc:
+        report.problems.append(str(exc))
+        return
+    offsets = tokens.offsets
+    if tokens.documents != len(store.ids) or bool(np.any(np.diff(offsets) < 0)) or offsets[0] != 0:
+        report.problems.append(f"token offsets do not describe the {len(store.ids)} vector rows")
+    elif book.centroids.shape[1] != store.dim or (tokens.parts and tokens.dim != book.subspaces):
+        report.problems.append(f"the token codebook ({book.subspaces} slices of {book.centroids.shape[1]} "
+                               f"dimensions) does not fit the codes ({tokens.dim} bytes) or vectors ({store.dim})")
+    elif any(len(part) and int(np.max(part)) >= len(book.centroids) for part in tokens.parts):
+        report.problems.append(f"token codes name centroids the codebook does not have ({len(book.centroids)})")
 
 
 def _check_counts(report: CheckReport, m_chunks: int, m_articles: int, k_chunks: int, k_articles: int,

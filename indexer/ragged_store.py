@@ -110,7 +110,7 @@ class RaggedStore:
         return (Path(directory) / cls.files.offsets).exists()
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str]):  # noqa: ANN206 - the subclass
+    def load(cls, directory: str | os.PathLike[str]):  # the subclass
         """Open the files in ``directory`` (rows memory-mapped)."""
         directory, files = Path(directory), cls.files
         try:

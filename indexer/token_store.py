@@ -188,22 +188,20 @@ class TokenCoder:
     """Codes the token states of an update's passages, learning the codebook first when needed.
 
     ``old``: the previous snapshot's store. Its codebook is kept when it was learned from
-    ``TRAIN_TOKENS`` tokens; otherwise the old tokens (decoded) start the sample a new one is
-    learned from, and :meth:`recode` rewrites the old codes. Passages wait, as float16 states,
-    until the sample is full or the update ends. Codes go to a :class:`NewRows` spool in the
-    order passages were pushed.
+    ``TRAIN_TOKENS`` tokens, or when the index has not yet doubled the tokens it was learned
+    from (so adding an article to a small index does not learn a codebook each time);
+    otherwise the old tokens (decoded) join the sample a new one is learned from, and
+    :meth:`recode` rewrites the old codes. Passages wait, as float16 states, until the sample is
+    full or the update ends. Codes go to a :class:`NewRows` spool in the order passages were pushed.
     """
 
     def __init__(self, spool_path: str | os.PathLike[str], old: TokenStore | None = None) -> None:
         self.spool_path = Path(spool_path)
-        self.old_book = old.codebook if old is not None else None
+        self.old = old if old is not None and old.parts else None
+        self.old_book = self.old.codebook if self.old is not None else None
         self.book = self.old_book if self.old_book is not None and self.old_book.trained >= TRAIN_TOKENS else None
-        self._sample: list[np.ndarray] = []
-        if old is not None and self.book is None and old.parts:
-            rows = int(old.offsets[-1])
-            self._sample.append(self.old_book.decode(old.rows(np.arange(rows))).astype(np.float16))  # type: ignore[union-attr]
         self._waiting: list[np.ndarray] = []  # float16 states of passages not yet coded
-        self._sampled = sum(len(s) for s in self._sample)
+        self._sampled = int(self.old.offsets[-1]) if self.old is not None and self.book is None else 0
         self.spool: NewRows | None = None
         self.seen = False  # whether any passage came with token states
 
@@ -236,7 +234,12 @@ class TokenCoder:
         """Code what still waits; the spooled codes and the count per passage (None: neither the
         old snapshot nor this update has token states)."""
         if self.book is None:
-            self._learn()
+            if self.old_book is not None and self._sampled < 2 * self.old_book.trained:
+                self.book = self.old_book  # too few new tokens to learn again
+                waiting, self._waiting = self._waiting, []
+                self.push(waiting)
+            else:
+                self._learn()
         if self.book is None:
             return None
         if self.spool is None:
@@ -259,9 +262,12 @@ class TokenCoder:
     def _learn(self) -> None:
         """Learn the codebook from the sample and the waiting passages (keep the old one when
         there are no states at all), then code the waiting passages."""
-        states = [w for w in (*self._sample, *self._waiting) if len(w)]
+        states = [w for w in self._waiting if len(w)]
+        if self.old is not None and states:
+            rows = int(self.old.offsets[-1])
+            pick = np.linspace(0, rows - 1, min(rows, TRAIN_TOKENS)).astype(np.int64) if rows else np.zeros(0, np.int64)
+            states.insert(0, self.old_book.decode(self.old.rows(pick)).astype(np.float16))  # type: ignore[union-attr]
         self.book = Codebook.train(np.concatenate(states).astype(np.float32)) if states else self.old_book
-        self._sample = []
         waiting, self._waiting = self._waiting, []
         if self.book is not None:
             self._write([self.book.encode(w) if len(w) else np.zeros((0, self.book.subspaces), np.uint8)
@@ -282,7 +288,7 @@ def write_for_update(directory: str | os.PathLike[str], keys: np.ndarray, old_id
     new = coder.finish()
     if new is None or coder.book is None:
         return None
-    store = ragged_store.write_for_update(TokenStore, directory, keys, old_ids, new_keys, new, coder.book.subspaces,
+    ragged_store.write_for_update(TokenStore, directory, keys, old_ids, new_keys, new, coder.book.subspaces,
                                           lambda rows: (rows, None), recode=coder.recode())  # type: ignore[arg-type]
     coder.book.save(directory)
     return TokenStore.load(directory)

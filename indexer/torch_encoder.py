@@ -15,14 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .numpy_encoder import (
-    BertModel,
-    TokenSink,
-    UnsupportedModel,
-    late_pooled,
-    mean_pool,
-    token_states,
-)
+from .bert_outputs import TokenSink, late_pooled, mean_pool, token_states
+from .numpy_encoder import BertModel, UnsupportedModel
 from .vector_store import normalize_rows
 
 __all__ = ["TorchBertEncoder", "UnsupportedModel"]

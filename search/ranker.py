@@ -29,7 +29,7 @@ from .facets import count_facets
 from .keyword import is_question, keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
-from .rerank import RERANK_DEPTH, Reranker, reordered
+from .rerank import RERANK_DEPTH, Reranker, index_reranker, reordered
 from .results import Candidates, Hit, Results
 from .snippets import make_snippet, mark_all, match_spans
 from .suggest import suggest
@@ -57,7 +57,6 @@ class Searcher:
             raise ModelMismatchError(info.name, model or "")
         self._encoder: embed.Encoder | None = None
         self._reranker: Reranker | None = None
-        self._embed_title = bool(self.reader.manifest.settings.get("embed_title", True))
 
     @property
     def encoder(self) -> embed.Encoder:
@@ -69,9 +68,9 @@ class Searcher:
 
     @property
     def reranker(self) -> Reranker:
-        """Late-interaction rerank with the index's model (``--rerank``), made on first use."""
+        """Late-interaction rerank with the index's model and token codes, made on first use."""
         if self._reranker is None:
-            self._reranker = Reranker(self.encoder, self._embedded, self._stored_tokens, self._turn)
+            self._reranker = index_reranker(self.reader, self.encoder)
         return self._reranker
 
     @property
@@ -80,28 +79,14 @@ class Searcher:
         token codes (cheap), else none (the model would read every passage again)."""
         return RERANK_DEPTH if self.reader.tokens is not None else 0
 
-    def _stored_tokens(self, docnum: int) -> np.ndarray | None:
-        """A passage's decoded token states (turned, see :meth:`_turn`), if the index holds them."""
-        tokens = self.reader.tokens
-        return tokens.states(docnum, turned=True) if tokens is not None and tokens.counts([docnum])[0] else None
-
-    def _turn(self, states: np.ndarray) -> np.ndarray:
-        """Query token states turned as the index's decoded token states are."""
-        return self.reader.tokens.codebook.turn(states) if self.reader.tokens is not None else states
-
     def rerank_with_torch(self) -> None:
         """Rerank with the torch encoder: 2-3 s to import, then passages read in about half the
-        numpy encoder's time; worth it for many queries (batch search, eval). Where it cannot
-        give token states, the numpy encoder stays."""
+        numpy encoder's time; worth it for many queries (batch search, eval) on an index without
+        token codes. Where it cannot give token states, the numpy encoder stays."""
         info = self.reader.manifest.model
         encoder = embed.load_encoder(info.name, info.path)
         if hasattr(encoder, "token_states"):
-            self._reranker = Reranker(encoder, self._embedded, self._stored_tokens, self._turn)
-
-    def _embedded(self, docnum: int) -> str:
-        """A passage's text as the index embedded it (headline first, unless the index says not)."""
-        stored = self.reader.chunk_fields(docnum)
-        return embed.passage_prefix(stored.get("title"), self._embed_title) + stored.get("body", "")
+            self._reranker = index_reranker(self.reader, encoder)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors for many queries at once (for batch search and evaluation)."""

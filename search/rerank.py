@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from indexer.analysis import text_analyzer
+from indexer.embed import passage_prefix
 from indexer.errors import QueryError
 
 from . import fusion
+from .reader import IndexReader
 
 RERANK_MIX = 0.3        # share of the token match in a reranked hit's new score
 RERANK_DEPTH = 10       # top hits reordered by default (where the index has token codes)
@@ -113,3 +115,23 @@ class Reranker:
         while len(self._states) > CACHED_PASSAGES:
             self._states.popitem(last=False)
         return found, set(kept)
+
+
+def passage_text(reader: IndexReader, docnum: int) -> str:
+    """A passage's text as the index embedded it (headline first, unless the index says not)."""
+    stored = reader.chunk_fields(docnum)
+    return passage_prefix(stored.get("title"), bool(reader.manifest.settings.get("embed_title", True))) + \
+        stored.get("body", "")
+
+
+def index_reranker(reader: IndexReader, encoder: object) -> Reranker:
+    """A :class:`Reranker` over an index: passages' token states decoded from its token codes
+    (in the codebook's turned space, the query's states turned to match), else read by ``encoder``."""
+    tokens = reader.tokens
+    if tokens is None:
+        return Reranker(encoder, lambda d: passage_text(reader, d))
+
+    def stored(docnum: int) -> np.ndarray | None:
+        return tokens.states(docnum, turned=True) if tokens.counts([docnum])[0] else None
+
+    return Reranker(encoder, lambda d: passage_text(reader, d), stored, tokens.codebook.turn)

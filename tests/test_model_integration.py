@@ -165,3 +165,25 @@ def test_token_states_match_sentence_transformers_token_embeddings(index_dir: Pa
                                       "--json", "--index-dir", str(index_dir)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.splitlines()[0])["title"].startswith("Lakeside Summit")
+
+
+def test_the_index_keeps_token_codes_close_to_the_model_and_the_default_rerank_reads_no_passage(
+        index_dir: Path) -> None:
+    from search.ranker import Searcher
+    from search.rerank import passage_text
+
+    with Searcher(index_dir) as searcher:
+        tokens = searcher.reader.tokens
+        assert tokens is not None and searcher.default_rerank == 10
+        for d in range(tokens.documents):
+            (exact, _), = searcher.encoder.token_states([passage_text(searcher.reader, d)])  # type: ignore[attr-defined]
+            decoded = tokens.states(d)
+            assert decoded.shape == exact.shape
+            assert float((decoded * exact).sum(axis=1).mean()) > 0.8  # 16 bytes a token
+        read: list[int] = []
+        real = searcher.encoder.token_states  # type: ignore[attr-defined]
+        searcher.encoder.token_states = lambda texts: read.append(len(texts)) or real(texts)  # type: ignore[attr-defined]
+        results = searcher.search("Who acted as go-between for the negotiators?", explain=True)
+        assert read == []  # the query's states came with its vector, the passages' from the codes
+        assert all("token match" in e.fusion for e in results.explanations.values())
+        assert results.hits[0].title.startswith("Lakeside Summit")
