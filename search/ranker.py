@@ -19,18 +19,18 @@ import numpy as np
 
 from indexer import embed
 from indexer.errors import IndexFormatError, ModelMismatchError, QueryError
-from indexer.sentences import sentence_spans
 
 from . import fusion, neighbours
 from .anchors import anchored_docs
 from .docsets import condition_docs
 from .explain import explain_hit
 from .facets import count_facets
-from .keyword import is_question, keyword_candidates
+from .keyword import keyword_candidates
 from .query import Filters, ParsedQuery, parse
 from .reader import IndexReader
 from .rerank import RERANK_DEPTH, Reranker, index_reranker, reordered
 from .results import Candidates, Hit, Results
+from .sentence_scores import sentence_similarities, snippet_sentence_scores
 from .snippets import make_snippet, mark_all, match_spans
 from .suggest import suggest
 
@@ -42,8 +42,6 @@ SORTS = ("relevance", "date", "-date")
 # with a fixed window the first WINDOW // 3 results are the same on every page, in `explain` and
 # in `eval` (which ranks 100 per query).
 WINDOW = 300
-SEMANTIC_SNIPPETS = 1  # for a question: hits (from the top) whose snippet sentence is chosen by meaning too
-SENTENCE_BUDGET = 8    # at most this many sentences are encoded per query for snippets (~25 ms each)
 Ranked = list[tuple[str, tuple[float, int]]]  # (article id, (score, docnum of its best passage))
 
 
@@ -265,50 +263,18 @@ class Searcher:
 
     def _sentence_scores(self, bodies: list[str], docnums: list[int],
                          found: Candidates) -> list[list[float] | None]:
-        """Similarity of each sentence of some passages to the query.
-
-        Only where terms cannot pick the sentence: passages that hold no query term (matched by
-        meaning only), and for a question the top hit (its answer is rarely the sentence with the
-        most query words). The index's sentence vectors answer at once; a passage without them
-        (an older index) has its sentences encoded, within a budget of sentences in rank order
-        (about as costly as encoding the passage again: tens of ms on a laptop CPU).
-        """
-        if found.qvec is None:
-            return [None] * len(bodies)
-        spans = [sentence_spans(body) for body in bodies]
-        top = SEMANTIC_SNIPPETS if is_question(found.text) else 0
-        picked, budget = [], SENTENCE_BUDGET
-        for i, (body, d) in enumerate(zip(bodies, docnums)):
-            if i >= top and match_spans(body, found.terms):
-                continue  # its terms pick the sentence
-            if not self._has_sentences(d, len(spans[i])):
-                if len(spans[i]) > budget:
-                    continue
-                budget -= len(spans[i])
-            picked.append(i)
-        sims = self.sentence_similarities([docnums[i] for i in picked], [bodies[i] for i in picked],
-                                          [spans[i] for i in picked], found.qvec)
-        out: list[list[float] | None] = [None] * len(bodies)
-        for i, own in zip(picked, sims):
-            out[i] = own or None
-        return out
-
-    def _has_sentences(self, docnum: int, count: int) -> bool:
-        """Whether the index holds vectors for exactly these ``count`` sentences of a passage."""
-        stored = self.reader.sentences
-        return stored is not None and int(stored.counts([docnum])[0]) == count
+        """Similarity of each sentence of some passages to the query, where terms cannot pick
+        the snippet's sentence (see :func:`search.sentence_scores.snippet_sentence_scores`)."""
+        return snippet_sentence_scores(self.reader.sentences, self._encode, bodies, docnums, found)
 
     def sentence_similarities(self, docnums: list[int], bodies: list[str], spans: list[list[tuple[int, int]]],
                               qvec: np.ndarray) -> list[list[float]]:
         """Similarity to the query of each sentence (``spans`` of ``bodies``) of some passages:
         from the index's sentence vectors where it has them for a passage, else encoded."""
-        stored = self.reader.sentences
-        out: list[list[float] | None] = [
-            [float(x) for x in stored.similarities(qvec, d)] if stored is not None and self._has_sentences(d, len(sp))
-            else None for d, sp in zip(docnums, spans)]
-        flat = [b[s:e] for b, sp, o in zip(bodies, spans, out) if o is None for s, e in sp]
-        sims = iter(self.encoder.encode(flat) @ qvec if flat else [])
-        return [o if o is not None else [float(next(sims)) for _ in sp] for o, sp in zip(out, spans)]
+        return sentence_similarities(self.reader.sentences, self._encode, docnums, bodies, spans, qvec)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.encoder.encode(texts)
 
     def close(self) -> None:
         """Release the index."""
