@@ -90,7 +90,7 @@ class Codebook:
             x = np.ascontiguousarray(turned[:, a:b])
             c = x[first].copy()
             for _ in range(ITERATIONS):
-                nearest = _nearest(x, c, np.einsum("ij,ij->i", c, c))
+                nearest = _nearest(x, c)
                 sizes = np.bincount(nearest, minlength=k)
                 sums = np.stack([np.bincount(nearest, weights=x[:, j], minlength=k) for j in range(b - a)], axis=1)
                 filled = sizes > 0  # an empty cluster keeps its centroid
@@ -102,7 +102,8 @@ class Codebook:
         """Codes (tokens × subspaces, uint8) of unit token states."""
         codes = np.empty((len(states), self.subspaces), dtype=np.uint8)
         for start in range(0, len(states), _BLOCK):
-            block = (np.asarray(states[start:start + _BLOCK], dtype=np.float32) - self.mean) @ self.rotation
+            block = np.asarray(states[start:start + _BLOCK], dtype=np.float32) @ self.rotation
+            block -= self._turned_mean
             for m, (a, b) in enumerate(self.slices):
                 codes[start:start + len(block), m] = _nearest(block[:, a:b], self.centroids[:, a:b], self._norms[m])
         return codes
@@ -152,9 +153,12 @@ def _slices(dim: int, subspaces: int) -> list[tuple[int, int]]:
     return [(int(p[0]), int(p[-1]) + 1) for p in np.array_split(np.arange(dim), subspaces)]
 
 
-def _nearest(x: np.ndarray, centroids: np.ndarray, norms: np.ndarray) -> np.ndarray:
-    """The nearest centroid of each row of ``x`` (squared Euclidean distance)."""
-    return np.argmin(norms[None, :] - 2.0 * (x @ centroids.T), axis=1)
+def _nearest(x: np.ndarray, centroids: np.ndarray, norms: np.ndarray | None = None) -> np.ndarray:
+    """The nearest centroid of each row of ``x`` (squared Euclidean distance; ``norms``: the
+    centroids' squared norms, when known)."""
+    distance = x @ (-2.0 * centroids.T)
+    distance += np.einsum("ij,ij->i", centroids, centroids) if norms is None else norms
+    return np.argmin(distance, axis=1)
 
 
 class TokenStore(RaggedStore):
