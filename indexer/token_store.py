@@ -27,7 +27,7 @@ column per axis) and ``token_codebook_trained.npy`` (the tokens it was learned f
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -227,7 +227,7 @@ class TokenCoder:
                 self._sampled += len(waiting)
                 if self._sampled >= TRAIN_TOKENS:
                     self._learn()
-            elif item is None:
+            elif item is None or not len(item):
                 coded.append(np.zeros((0, self.book.subspaces), np.uint8))
             else:  # states prepared before the codebook was learned earlier in this call are coded now
                 coded.append(item if item.dtype == np.uint8 else self.book.encode(item))
@@ -251,7 +251,7 @@ class TokenCoder:
         assert self.spool is not None
         return self.spool.read()
 
-    def recode(self) -> object:
+    def recode(self) -> Callable[[np.ndarray], np.ndarray] | None:
         """None when old codes stay valid, else a function that rewrites them with the new codebook."""
         if self.old_book is None or self.book is self.old_book or self.book is None:
             return None
@@ -293,6 +293,6 @@ def write_for_update(directory: str | os.PathLike[str], keys: np.ndarray, old_id
     if new is None or coder.book is None:
         return None
     ragged_store.write_for_update(TokenStore, directory, keys, old_ids, new_keys, new, coder.book.subspaces,
-                                          lambda rows: (rows, None), recode=coder.recode())  # type: ignore[arg-type]
+                                          lambda rows: (rows, None), recode=coder.recode())
     coder.book.save(directory)
     return TokenStore.load(directory)

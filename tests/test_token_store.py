@@ -110,6 +110,21 @@ def test_the_coder_learns_once_the_sample_is_full_and_keeps_passage_order(tmp_pa
     coder.discard()
 
 
+def test_a_small_update_keeps_the_codebook_of_a_small_index_and_codes_passages_without_states(
+        tmp_path: Path, tokens_encoder: TokenEncoder) -> None:
+    index = tmp_path / "idx"
+    index_paths(index, [feed(tmp_path, ROWS)])
+    old = TokenStore.load(snapshot_path(index, read_manifest(index).snapshot))
+    coder = TokenCoder(tmp_path / "spool", old)
+    assert coder.book is None  # learned from fewer than TRAIN_TOKENS: may be learned again
+    rng = np.random.default_rng(6)
+    coder.push([None, coder.prepare(unit(rng.standard_normal((3, 64)).astype(np.float32)))])
+    codes, counts = coder.finish()  # type: ignore[misc]
+    assert coder.book is coder.old_book and coder.recode() is None  # 3 new tokens do not double them
+    assert counts.tolist() == [0, 3] and codes.shape == (3, token_store.SUBSPACES)
+    coder.discard()
+
+
 def test_a_coder_without_states_writes_nothing(tmp_path: Path) -> None:
     coder = TokenCoder(tmp_path / "spool")
     coder.push([None, None])
