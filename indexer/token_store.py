@@ -166,17 +166,14 @@ class TokenStore(RaggedStore):
 
     files = FILES
 
-    @property
-    def codebook(self) -> Codebook:
-        """The snapshot's codebook (read on first use)."""
-        if "_codebook" not in self.__dict__:
-            self._codebook = Codebook.load(self.directory)
-        return self._codebook
+    codebook: Codebook
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> TokenStore:
+        """Open the codes (memory-mapped) and read the codebook now, so that a writer removing
+        this snapshot later cannot take it from under a search."""
         store = super().load(directory)
-        store.directory = Path(directory)
+        store.codebook = Codebook.load(directory)
         return store  # type: ignore[no-any-return]
 
     def states(self, row: int, *, turned: bool = False) -> np.ndarray:
@@ -292,7 +289,6 @@ def write_for_update(directory: str | os.PathLike[str], keys: np.ndarray, old_id
     new = coder.finish()
     if new is None or coder.book is None:
         return None
-    ragged_store.write_for_update(TokenStore, directory, keys, old_ids, new_keys, new, coder.book.subspaces,
-                                          lambda rows: (rows, None), recode=coder.recode())
-    coder.book.save(directory)
-    return TokenStore.load(directory)
+    coder.book.save(directory)  # first: loading the store reads it (old codes are recoded from the coder's books)
+    return ragged_store.write_for_update(TokenStore, directory, keys, old_ids, new_keys, new,  # type: ignore[return-value]
+                                         coder.book.subspaces, lambda rows: (rows, None), recode=coder.recode())

@@ -247,3 +247,17 @@ def test_check_finds_token_codes_that_do_not_fit(tmp_path: Path, tokens_encoder:
     np.save(snap / token_store.CODEBOOK, centroids)
     np.save(snap / token_store.FILES.offsets, np.load(snap / token_store.FILES.offsets)[:-1])
     assert not check_index(index).ok
+
+
+def test_a_search_keeps_its_codebook_when_a_writer_removes_the_snapshot(tmp_path: Path,
+                                                                       tokens_encoder: TokenEncoder) -> None:
+    import shutil
+
+    index = tmp_path / "idx"
+    index_paths(index, [feed(tmp_path, ROWS)])
+    with Searcher(index) as searcher:
+        searcher._encoder = tokens_encoder
+        index_paths(index, [feed(tmp_path, MORE, "more.jsonl")])  # a new snapshot; the old one is removed
+        shutil.rmtree(searcher.reader.dir, ignore_errors=True)
+        results = searcher.search("harbour ferry strike", mode="semantic", explain=True)
+        assert results.hits and all("token match" in e.fusion for e in results.explanations.values())
