@@ -13,7 +13,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .numpy_encoder import BertModel
 
-TokenSink = Callable[[int, np.ndarray], None]  # (text number, its unit token states)
+TokenSink = Callable[[int, np.ndarray, list[str]], None]  # (text number, its unit token states, their pieces)
 Forward = Callable[[list], tuple[np.ndarray, np.ndarray]]  # encodings -> (states, real-token mask)
 
 
@@ -29,8 +29,8 @@ def late_pooled(model: BertModel, forward: Forward,
                 batch_size: int, on_tokens: TokenSink | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(unit passage vectors, unit sentence vectors, sentences per text)`` from one forward pass
     per batch: a sentence's vector is the mean of its own tokens' states in the passage.
-    ``on_tokens(i, states)`` receives the unit token states of text ``i`` (special tokens left
-    out, as :func:`token_states` gives them), batch by batch, in no particular order."""
+    ``on_tokens(i, states, pieces)`` receives the unit token states of text ``i`` and the word
+    pieces they stand for (special tokens left out), batch by batch, in no particular order."""
     from .sentence_pooling import pool_spans
     from .vector_store import normalize_rows
 
@@ -53,7 +53,8 @@ def late_pooled(model: BertModel, forward: Forward,
             sentences[starts[i]:starts[i] + counts[i]] = pool_spans(
                 states[row, :n], enc.offsets, enc.special_tokens_mask, spans[i])
             if on_tokens is not None:
-                on_tokens(i, normalize_rows(states[row, _content_tokens(enc)]))
+                keep = _content_tokens(enc)
+                on_tokens(i, normalize_rows(states[row, keep]), [enc.tokens[j] for j in keep])
     return normalize_rows(vectors), normalize_rows(sentences), counts
 
 
@@ -68,21 +69,13 @@ def pooled_and_tokens(model: BertModel, forward: Forward,
                       texts: Sequence[str], batch_size: int = 16,
                       ) -> tuple[np.ndarray, list[tuple[np.ndarray, list[str]]]]:
     """Unit mean-pooled vectors of ``texts`` and, from the same forward pass, :func:`token_states`."""
-    from .vector_store import normalize_rows
-
-    vectors = np.zeros((len(texts), model.dim), dtype=np.float32)
     out: list[tuple[np.ndarray, list[str]]] = [(np.zeros((0, model.dim), dtype=np.float32), [])] * len(texts)
-    encodings, order = model.tokenize(texts)
-    for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
-        states, mask = forward([encodings[i] for i in batch])
-        states = np.asarray(states, dtype=np.float32)
-        vectors[batch] = mean_pool(states, mask)
-        for row, i in enumerate(batch):
-            enc = encodings[i]
-            keep = _content_tokens(enc)
-            out[i] = (normalize_rows(states[row, keep]), [enc.tokens[j] for j in keep])
-    return normalize_rows(vectors), out
+
+    def keep(i: int, states: np.ndarray, pieces: list[str]) -> None:
+        out[i] = (states, pieces)
+
+    vectors, _, _ = late_pooled(model, forward, texts, [()] * len(texts), batch_size, keep)
+    return vectors, out
 
 
 def _content_tokens(encoding: object) -> list[int]:

@@ -99,7 +99,7 @@ class EmbedQueue:
         coder = self.tokens
         prepared: list[np.ndarray | None] = [None] * len(texts)
 
-        def keep(i: int, states: np.ndarray) -> None:
+        def keep(i: int, states: np.ndarray, pieces: list[str]) -> None:
             prepared[i] = coder.prepare(states)
 
         result = embed_with_sentences(self.encoder, texts, spans, batch_size=self.batch_size, on_tokens=keep)

@@ -11,13 +11,13 @@ Spans = Sequence[tuple[int, int]]
 
 
 def embed_with_sentences(encoder: object, texts: Sequence[str], spans: Sequence[Spans], *,
-                         batch_size: int = 32, on_tokens: Callable[[int, np.ndarray], None] | None = None,
+                         batch_size: int = 32, on_tokens: Callable[[int, np.ndarray, list[str]], None] | None = None,
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(passage vectors, sentence vectors, sentences per passage)`` for ``texts``.
 
     ``spans[i]`` are the character spans of the sentences of ``texts[i]``. Encoders with an
     ``encode_with_sentences`` method pool them from the passage's own forward pass, and give
-    each text's token states to ``on_tokens(i, states)`` (see
+    each text's token states to ``on_tokens(i, states, pieces)`` (see
     :func:`indexer.numpy_encoder.late_pooled`); others embed each sentence as a text of its own
     and give no token states.
     """
