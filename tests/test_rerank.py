@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
-import zlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HashEncoder
+from conftest import HashEncoder, TokenEncoder
 from typer.testing import CliRunner
 
 from cli import app
@@ -41,28 +38,6 @@ def test_mixed_order_by_hand() -> None:
     assert mixed_order([1.0, 0.9, 0.85], [0.0, 0.0, 1.0], mix=0.0).tolist() == [0, 1, 2]
 
 
-_WORD = re.compile(r"\w+")
-
-
-class TokenHashEncoder(HashEncoder):
-    """The fake encoder plus token states: each word a unit vector hashed from the word alone."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.token_calls: list[int] = []
-
-    def token_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
-        self.token_calls.append(len(texts))
-        out = []
-        for text in texts:
-            words = _WORD.findall(text.lower())
-            states = np.zeros((len(words), self.dim), dtype=np.float32)
-            for row, word in enumerate(words):
-                states[row, zlib.crc32(word.encode("utf-8")) % self.dim] = 1.0
-            out.append((states, words))
-        return out
-
-
 ROWS = [("x", "Council budget", "The council met to agree its budget for the coming year."),
         ("y", "Weather outlook", "Rain is expected across the county through the weekend."),
         ("z", "Island service resumes", "The harbour ferry strike ended and crossings resume."),
@@ -75,7 +50,7 @@ def searcher(tmp_path: Path):  # type: ignore[no-untyped-def]
     feed.write_text("".join(json.dumps({"id": i, "title": t, "text": x}) + "\n" for i, t, x in ROWS))
     index_paths(tmp_path / "idx", [str(feed)])
     with Searcher(tmp_path / "idx") as s:
-        s._encoder = TokenHashEncoder()
+        s._encoder = TokenEncoder()
         yield s
 
 
@@ -141,4 +116,4 @@ def test_batch_search_reranks_as_single_searches_do(searcher: Searcher) -> None:
     batch = {qid: [h.article_id for h in r.hits] for qid, r in search_many(searcher, queries, mode="semantic", rerank=3)}
     assert batch == single and calls[before:] == [1, 1]  # each query read by the model; passages kept
     # the loaded (non-fast) encoder of the fake model has no token states: the searcher's own stays
-    assert isinstance(searcher.reranker.encoder, TokenHashEncoder)
+    assert isinstance(searcher.reranker.encoder, TokenEncoder)

@@ -4,14 +4,11 @@ whose rerank reads its passages' token states from the codes instead of the mode
 from __future__ import annotations
 
 import json
-import re
-import zlib
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HashEncoder
+from conftest import TokenEncoder, word_states
 
 from indexer import embed, token_store
 from indexer.build import index_paths
@@ -21,39 +18,6 @@ from indexer.token_store import Codebook, TokenCoder, TokenStore
 from indexer.update import IndexUpdate
 from search.ranker import Searcher
 from search.rerank import passage_text
-
-_WORD = re.compile(r"\w+")
-
-
-def word_states(text: str, dim: int) -> np.ndarray:
-    """One unit row per word: +-1 in a dimension hashed from the word, like HashEncoder's bag."""
-    words = _WORD.findall(text.lower())
-    states = np.zeros((len(words), dim), dtype=np.float32)
-    for row, word in enumerate(words):
-        h = zlib.crc32(word.encode("utf-8"))
-        states[row, h % dim] = 1.0 if (h >> 16) & 1 else -1.0
-    return states
-
-
-class TokenEncoder(HashEncoder):
-    """The fake encoder with token states, given out while indexing as the BERT encoders do."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.token_calls: list[int] = []
-
-    def token_states(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[str]]]:
-        self.token_calls.append(len(texts))
-        return [(word_states(t, self.dim), _WORD.findall(t.lower())) for t in texts]
-
-    def encode_with_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
-                              batch_size: int = 32, on_tokens: Callable[[int, np.ndarray], None] | None = None,
-                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        for i in reversed(range(len(texts))):  # out of order, as length-sorted batches are
-            if on_tokens is not None:
-                on_tokens(i, word_states(texts[i], self.dim))
-        flat = [t[a:b] for t, sp in zip(texts, spans) for a, b in sp]
-        return self.encode(texts), self.encode(flat), np.array([len(sp) for sp in spans], dtype=np.int64)
 
 
 @pytest.fixture()
