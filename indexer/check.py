@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import ARTICLE_INDEX, CHUNK_INDEX
+from .ann import KEYS_FILE, pending_rows, row_keys, stored_keys
 from .errors import NewsdigError
 from .keyword_index import chunk_ids_by_docnum, open_index
 from .layout import SNAPSHOTS, read_manifest, snapshot_path
-from .ann import KEYS_FILE, pending_rows, row_keys, stored_keys
 from .postings import Postings, article_numbers
+from .ragged_store import RaggedStore
 from .sentence_store import SentenceStore
 from .token_store import TokenStore
 from .vector_store import VectorStore
@@ -86,35 +87,38 @@ def _check_sentences(report: CheckReport, snap: Path, store: VectorStore) -> Non
         report.warnings.append("no sentence vectors (an index from an older newsdig): semantic ranking uses "
                                "passage vectors only; `newsdig rebuild` adds them")
         return
-    try:
-        sentences = SentenceStore.load(snap)
-    except NewsdigError as exc:
-        report.problems.append(str(exc))
-        return
-    offsets = sentences.offsets
-    if sentences.documents != len(store.ids) or bool(np.any(np.diff(offsets) < 0)) or offsets[0] != 0:
-        report.problems.append(f"sentence offsets do not describe the {len(store.ids)} vector rows")
-    elif sentences.parts and sentences.dim != store.dim:
+    sentences = _ragged(report, SentenceStore, snap, store, "sentence")
+    if sentences is not None and sentences.parts and sentences.dim != store.dim:
         report.problems.append(f"sentence vectors have {sentences.dim} dimensions, the passage vectors {store.dim}")
 
 
 def _check_tokens(report: CheckReport, snap: Path, store: VectorStore) -> None:
     if not TokenStore.exists(snap):
         return  # an index built without token codes (or before them): the rerank reads passages itself
-    try:
-        tokens = TokenStore.load(snap)
-        book = tokens.codebook
-    except NewsdigError as exc:
-        report.problems.append(str(exc))
+    tokens = _ragged(report, TokenStore, snap, store, "token")
+    if tokens is None:
         return
-    offsets = tokens.offsets
-    if tokens.documents != len(store.ids) or bool(np.any(np.diff(offsets) < 0)) or offsets[0] != 0:
-        report.problems.append(f"token offsets do not describe the {len(store.ids)} vector rows")
-    elif book.centroids.shape[1] != store.dim or (tokens.parts and tokens.dim != book.subspaces):
+    book = tokens.codebook  # type: ignore[attr-defined]
+    if book.centroids.shape[1] != store.dim or (tokens.parts and tokens.dim != book.subspaces):
         report.problems.append(f"the token codebook ({book.subspaces} slices of {book.centroids.shape[1]} "
                                f"dimensions) does not fit the codes ({tokens.dim} bytes) or vectors ({store.dim})")
     elif any(len(part) and int(np.max(part)) >= len(book.centroids) for part in tokens.parts):
         report.problems.append(f"token codes name centroids the codebook does not have ({len(book.centroids)})")
+
+
+def _ragged(report: CheckReport, kind: type[RaggedStore], snap: Path, store: VectorStore,
+            what: str) -> RaggedStore | None:
+    """A ragged store of the snapshot whose offsets describe the vector rows (None: a problem, noted)."""
+    try:
+        ragged = kind.load(snap)
+    except NewsdigError as exc:
+        report.problems.append(str(exc))
+        return None
+    offsets = ragged.offsets
+    if ragged.documents != len(store.ids) or bool(np.any(np.diff(offsets) < 0)) or offsets[0] != 0:
+        report.problems.append(f"{what} offsets do not describe the {len(store.ids)} vector rows")
+        return None
+    return ragged
 
 
 def _check_counts(report: CheckReport, m_chunks: int, m_articles: int, k_chunks: int, k_articles: int,
