@@ -65,6 +65,10 @@ class Codebook:
         self.slices = _slices(dim, subspaces)
         self._norms = [np.einsum("ij,ij->i", self.centroids[:, a:b], self.centroids[:, a:b]) for a, b in self.slices]
         self._turned_mean = self.mean @ self.rotation
+        widths = {b - a for a, b in self.slices}
+        # equal slices (384 dimensions in 16): decoding is one gather from (slice, centroid) rows
+        self._rows = np.concatenate([self.centroids[:, a:b] for a, b in self.slices]) if len(widths) == 1 else None
+        self._offsets = np.arange(subspaces, dtype=np.intp) * len(self.centroids)
 
     @classmethod
     def train(cls, states: np.ndarray, *, subspaces: int = SUBSPACES, seed: int = 0) -> Codebook:
@@ -112,10 +116,14 @@ class Codebook:
         """Unit token states back from codes, in the turned space (compare them with
         :meth:`turn` of the query's states)."""
         codes = np.asarray(codes)
-        out = np.empty((len(codes), self.centroids.shape[1]), dtype=np.float32)
-        for m, (a, b) in enumerate(self.slices):
-            out[:, a:b] = self.centroids[codes[:, m], a:b]
-        return normalize_rows(out + self._turned_mean)
+        if self._rows is not None:
+            out = np.take(self._rows, (codes.astype(np.intp) + self._offsets).ravel(), axis=0).reshape(len(codes), -1)
+        else:
+            out = np.empty((len(codes), self.centroids.shape[1]), dtype=np.float32)
+            for m, (a, b) in enumerate(self.slices):
+                out[:, a:b] = self.centroids[codes[:, m], a:b]
+        out += self._turned_mean
+        return normalize_rows(out)
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Unit token states (float32) back from codes, in the model's own space."""
