@@ -1,12 +1,13 @@
-"""Late-interaction rerank of the top hits (opt-in: ``--rerank N``).
+"""Late-interaction rerank of the top hits (``--rerank N``; the top 10 by default where the index
+has token codes).
 
 Each content word piece of the query is matched to the most similar token of a hit's passage,
 both as the index's own model sees them in context (MaxSim, as in ColBERT, here with a model
 trained for pooled vectors); the mean over the query's pieces is mixed with the fused score,
 both min-max normalised over the reranked hits. A passage's token states come from the index's
-token codes (:mod:`indexer.token_store`: decoded in microseconds, so the rerank of the top
-``RERANK_DEPTH`` hits is on by default where an index has them); a passage without codes (an
-older index) is read by the model again, about 0.16 s a passage on two CPU cores. Measured in
+token codes (:mod:`indexer.token_store`: about 0.4 ms a passage to decode, so the rerank of the
+top ``RERANK_DEPTH`` hits is on by default where an index has them); a passage without codes
+(an older index) is read by the model again, about 0.16 s a passage on two CPU cores. Measured in
 README's "Late-interaction rerank".
 """
 
@@ -69,7 +70,7 @@ class Reranker:
         ``turn`` takes the query's states to (see :meth:`indexer.token_store.Codebook.turn`)."""
         if not hasattr(encoder, "token_states"):
             raise QueryError(f"--rerank needs a transformer model; the index's model ({getattr(encoder, 'name', '?')}) "
-                             "gives no token states", hint="search without --rerank")
+                             "gives no token states", hint="search with --rerank 0")
         self.encoder, self.passage_text, self.stored, self.turn = encoder, passage_text, stored, turn
         self._states: OrderedDict[int, np.ndarray] = OrderedDict()
         self.matches: dict[int, float] = {}  # docnum -> token match, of the last call
