@@ -43,8 +43,8 @@ CODEBOOK, PROJECTION, TRAINED = "token_codebook.npy", "token_projection.npy", "t
 NEW_TOKENS = "new-tokens.u8"
 SUBSPACES = 16        # bytes a token
 CENTROIDS = 256
-TRAIN_TOKENS = 65_536  # token states the codebook is learned from
-ITERATIONS = 10        # of k-means
+TRAIN_TOKENS = 32_768  # token states the codebook is learned from
+ITERATIONS = 6         # of k-means
 _BLOCK = 16_384        # tokens coded at a time (bounds the distance matrix)
 
 
