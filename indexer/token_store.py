@@ -212,7 +212,6 @@ class TokenCoder:
         self._waiting: list[np.ndarray] = []  # float16 states of passages not yet coded
         self._sampled = int(self.old.offsets[-1]) if self.old is not None and self.book is None else 0
         self.spool: NewRows | None = None
-        self.seen = False  # whether any passage came with token states
 
     def prepare(self, states: np.ndarray | None) -> np.ndarray | None:
         """What to keep of one passage's unit token states until :meth:`push`: its codes when
@@ -225,7 +224,6 @@ class TokenCoder:
         """Add passages in order (each as :meth:`prepare` left it)."""
         coded: list[np.ndarray] = []
         for item in prepared:
-            self.seen = self.seen or item is not None
             if self.book is None:
                 waiting = item if item is not None else np.zeros((0, 1), np.float16)
                 self._waiting.append(waiting)
