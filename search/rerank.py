@@ -66,7 +66,7 @@ class Reranker:
                  stored: Callable[[int], np.ndarray | None] = lambda docnum: None,
                  turn: Callable[[np.ndarray], np.ndarray] = lambda states: states) -> None:
         """``passage_text(docnum)``: the text the index embedded; ``stored(docnum)``: the
-        passage's token states from the index (None: read it with the model), in a space that
+        passage's token states from the index (None or none: read it with the model), in a space that
         ``turn`` takes the query's states to (see :meth:`indexer.token_store.Codebook.turn`)."""
         if not hasattr(encoder, "token_states"):
             raise QueryError(f"--rerank needs a transformer model; the index's model ({getattr(encoder, 'name', '?')}) "
@@ -132,7 +132,7 @@ def index_reranker(reader: IndexReader, encoder: object) -> Reranker:
     if tokens is None:
         return Reranker(encoder, lambda d: passage_text(reader, d))
 
-    def stored(docnum: int) -> np.ndarray | None:
-        return tokens.states(docnum, turned=True) if tokens.counts([docnum])[0] else None
+    def stored(docnum: int) -> np.ndarray:  # no rows (a passage without codes): the model reads it
+        return tokens.states(docnum, turned=True)
 
     return Reranker(encoder, lambda d: passage_text(reader, d), stored, tokens.codebook.turn)
